@@ -1,0 +1,71 @@
+// SQLSTATE codes (PostgreSQL's, appendix A of its manual) used by Keel.
+// See backend/utils/error/README.md. Add codes here as modules need them.
+#pragma once
+
+#include <cstring>
+#include <string_view>
+
+namespace keel {
+
+// A five-character SQLSTATE code. Plain value type, safe to copy anywhere.
+class SqlState {
+ public:
+  constexpr SqlState() : code_{'0', '0', '0', '0', '0', '\0'} {}
+  constexpr explicit SqlState(const char (&code)[6])
+      : code_{code[0], code[1], code[2], code[3], code[4], '\0'} {}
+
+  [[nodiscard]] constexpr std::string_view code() const { return {code_, 5}; }
+  [[nodiscard]] const char* c_str() const { return code_; }
+  // The class is the first two characters ("08" connection exception, ...).
+  [[nodiscard]] constexpr std::string_view error_class() const { return {code_, 2}; }
+
+  friend constexpr bool operator==(const SqlState& a, const SqlState& b) {
+    return a.code() == b.code();
+  }
+
+ private:
+  char code_[6];
+};
+
+namespace sqlstate {
+inline constexpr SqlState kSuccessfulCompletion{"00000"};
+inline constexpr SqlState kWarning{"01000"};
+// Class 08 — connection exception
+inline constexpr SqlState kConnectionException{"08000"};
+inline constexpr SqlState kConnectionFailure{"08006"};
+inline constexpr SqlState kProtocolViolation{"08P01"};
+// Class 0A — feature not supported
+inline constexpr SqlState kFeatureNotSupported{"0A000"};
+// Class 22 — data exception
+inline constexpr SqlState kDataException{"22000"};
+inline constexpr SqlState kInvalidParameterValue{"22023"};
+// Class 28 — invalid authorization specification
+inline constexpr SqlState kInvalidAuthorizationSpecification{"28000"};
+inline constexpr SqlState kInvalidPassword{"28P01"};
+// Class 3D — invalid catalog name
+inline constexpr SqlState kInvalidCatalogName{"3D000"};
+// Class 42 — syntax error or access rule violation
+inline constexpr SqlState kSyntaxError{"42601"};
+inline constexpr SqlState kInsufficientPrivilege{"42501"};
+inline constexpr SqlState kUndefinedObject{"42704"};
+inline constexpr SqlState kCantChangeRuntimeParam{"55P02"};
+// Class 53 — insufficient resources
+inline constexpr SqlState kInsufficientResources{"53000"};
+inline constexpr SqlState kOutOfMemory{"53200"};
+inline constexpr SqlState kTooManyConnections{"53300"};
+// Class 57 — operator intervention
+inline constexpr SqlState kQueryCanceled{"57014"};
+inline constexpr SqlState kAdminShutdown{"57P01"};
+inline constexpr SqlState kCrashShutdown{"57P02"};
+inline constexpr SqlState kCannotConnectNow{"57P03"};
+// Class 58 — system error
+inline constexpr SqlState kSystemError{"58000"};
+inline constexpr SqlState kIoError{"58030"};
+// Class F0 — configuration file error
+inline constexpr SqlState kConfigFileError{"F0000"};
+// Class XX — internal error
+inline constexpr SqlState kInternalError{"XX000"};
+inline constexpr SqlState kDataCorrupted{"XX001"};
+}  // namespace sqlstate
+
+}  // namespace keel
