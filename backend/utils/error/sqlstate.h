@@ -48,11 +48,16 @@ inline constexpr SqlState kInvalidCatalogName{"3D000"};
 inline constexpr SqlState kSyntaxError{"42601"};
 inline constexpr SqlState kInsufficientPrivilege{"42501"};
 inline constexpr SqlState kUndefinedObject{"42704"};
+// Class 55 — object not in prerequisite state
+inline constexpr SqlState kObjectInUse{"55006"};
 inline constexpr SqlState kCantChangeRuntimeParam{"55P02"};
 // Class 53 — insufficient resources
 inline constexpr SqlState kInsufficientResources{"53000"};
+inline constexpr SqlState kDiskFull{"53100"};
 inline constexpr SqlState kOutOfMemory{"53200"};
 inline constexpr SqlState kTooManyConnections{"53300"};
+// Class 54 — program limit exceeded
+inline constexpr SqlState kProgramLimitExceeded{"54000"};
 // Class 57 — operator intervention
 inline constexpr SqlState kQueryCanceled{"57014"};
 inline constexpr SqlState kAdminShutdown{"57P01"};
@@ -61,11 +66,14 @@ inline constexpr SqlState kCannotConnectNow{"57P03"};
 // Class 58 — system error
 inline constexpr SqlState kSystemError{"58000"};
 inline constexpr SqlState kIoError{"58030"};
+inline constexpr SqlState kUndefinedFile{"58P01"};
 // Class F0 — configuration file error
 inline constexpr SqlState kConfigFileError{"F0000"};
 // Class XX — internal error
 inline constexpr SqlState kInternalError{"XX000"};
 inline constexpr SqlState kDataCorrupted{"XX001"};
+// Added for backend/utils/config (placeholder setting names).
+inline constexpr SqlState kInvalidName{"42602"};
 }  // namespace sqlstate
 
 }  // namespace keel

@@ -1,0 +1,314 @@
+// Every built-in setting: its variable (declared in settings.h) and its row in the table.
+// To add a setting, see "Adding a setting" in README.md here.
+#include "backend/utils/config/settings.h"
+
+#include <cerrno>
+#include <climits>
+
+#include "backend/utils/config/registry_internal.h"
+#include "backend/utils/config/date_style.h"
+#include "backend/utils/config/setting_def.h"
+#include "backend/utils/error/format.h"
+#include "backend/utils/error/log.h"
+
+namespace keel::settings {
+
+// No initialisers: every variable gets its row's boot value from the registry during static
+// initialisation, at the end of this file (C1), so a default is written in one place only.
+std::string listen_addresses;
+int port;
+int max_connections;
+int superuser_reserved_connections;
+std::string unix_socket_directories;
+int unix_socket_permissions;
+int authentication_timeout_s;
+bool ssl;
+std::string ssl_cert_file;
+std::string ssl_key_file;
+std::string ssl_ca_file;
+PasswordEncryption password_encryption;
+std::string hba_file;
+std::string password_file;
+int shared_buffers_pages;
+int checkpoint_timeout_s;
+double checkpoint_completion_target;
+int max_wal_size_mb;
+bool fsync;
+Severity log_min_messages;
+std::string log_file;
+bool log_connections;
+bool log_disconnections;
+std::string cluster_name;
+std::string application_name;
+std::string client_encoding;
+std::string date_style;
+IntervalStyle interval_style;
+std::string time_zone;
+bool standard_conforming_strings;
+int extra_float_digits;
+std::string search_path;
+int statement_timeout_ms;
+int lock_timeout_ms;
+int deadlock_timeout_ms;
+bool default_transaction_read_only;
+std::string data_directory;
+std::string server_version;
+int server_version_num;
+std::string server_encoding;
+bool integer_datetimes;
+bool is_superuser;
+std::string session_authorization;
+int block_size;
+int max_identifier_length;
+bool in_hot_standby;
+
+}  // namespace keel::settings
+
+namespace keel::config {
+namespace {
+
+namespace s = keel::settings;
+using C = SettingContext;
+using U = SettingUnit;
+
+// PostgreSQL's categories (pg_settings.category).
+constexpr const char* kConnSettings = "Connections and Authentication / Connection Settings";
+constexpr const char* kConnAuth = "Connections and Authentication / Authentication";
+constexpr const char* kConnSsl = "Connections and Authentication / SSL";
+constexpr const char* kFileLocations = "File Locations";
+constexpr const char* kResourcesMem = "Resource Usage / Memory";
+constexpr const char* kWalSettings = "Write-Ahead Log / Settings";
+constexpr const char* kWalCheckpoints = "Write-Ahead Log / Checkpoints";
+constexpr const char* kLogWhere = "Reporting and Logging / Where to Log";
+constexpr const char* kLogWhen = "Reporting and Logging / When to Log";
+constexpr const char* kLogWhat = "Reporting and Logging / What to Log";
+constexpr const char* kProcessTitle = "Reporting and Logging / Process Title";
+constexpr const char* kClientStatement = "Client Connection Defaults / Statement Behavior";
+constexpr const char* kClientLocale = "Client Connection Defaults / Locale and Formatting";
+constexpr const char* kLockManagement = "Lock Management";
+constexpr const char* kCompatPrevious =
+    "Version and Platform Compatibility / Previous PostgreSQL Versions";
+constexpr const char* kPreset = "Preset Options";
+constexpr const char* kUngrouped = "Ungrouped";
+
+constexpr EnumOption kPasswordEncryptionOptions[] = {
+    {"md5", static_cast<int>(s::PasswordEncryption::kMd5)},
+    {"scram-sha-256", static_cast<int>(s::PasswordEncryption::kScramSha256)},
+};
+constexpr EnumOption kIntervalStyleOptions[] = {
+    {"postgres", static_cast<int>(s::IntervalStyle::kPostgres)},
+    {"postgres_verbose", static_cast<int>(s::IntervalStyle::kPostgresVerbose)},
+    {"sql_standard", static_cast<int>(s::IntervalStyle::kSqlStandard)},
+    {"iso_8601", static_cast<int>(s::IntervalStyle::kIso8601)},
+};
+// In log_min_messages order (LOG ranks between ERROR and FATAL for the server log).
+constexpr EnumOption kLogLevelOptions[] = {
+    {"debug5", static_cast<int>(Severity::kDebug5)},
+    {"debug4", static_cast<int>(Severity::kDebug4)},
+    {"debug3", static_cast<int>(Severity::kDebug3)},
+    {"debug2", static_cast<int>(Severity::kDebug2)},
+    {"debug1", static_cast<int>(Severity::kDebug1)},
+    {"info", static_cast<int>(Severity::kInfo)},
+    {"notice", static_cast<int>(Severity::kNotice)},
+    {"warning", static_cast<int>(Severity::kWarning)},
+    {"error", static_cast<int>(Severity::kError)},
+    {"log", static_cast<int>(Severity::kLog)},
+    {"fatal", static_cast<int>(Severity::kFatal)},
+    {"panic", static_cast<int>(Severity::kPanic)},
+};
+
+void AssignLogMinMessages() { SetLogMinSeverity(s::log_min_messages); }
+
+void AssignLogFile() {
+  if (!SetLogFile(s::log_file)) {
+    int saved_errno = errno;
+    Log(Severity::kWarning, "could not open log file \"%s\": %s", s::log_file.c_str(),
+        ErrnoText(saved_errno).c_str());
+  }
+}
+
+constexpr double kIntMax = INT_MAX;
+
+const SettingDef kSettings[] = {
+    // Connections and authentication
+    {.name = "listen_addresses", .context = C::kPostmaster, .boot_value = "localhost",
+     .variable = &s::listen_addresses, .category = kConnSettings,
+     .description = "Sets the host name or IP address(es) to listen to."},
+    {.name = "port", .context = C::kPostmaster, .boot_value = "5432", .variable = &s::port,
+     .min = 1, .max = 65535, .category = kConnSettings,
+     .description = "Sets the TCP port the server listens on."},
+    {.name = "max_connections", .context = C::kPostmaster, .boot_value = "100",
+     .variable = &s::max_connections, .min = 1, .max = 262143, .category = kConnSettings,
+     .description = "Sets the maximum number of concurrent connections."},
+    {.name = "superuser_reserved_connections", .context = C::kPostmaster, .boot_value = "3",
+     .variable = &s::superuser_reserved_connections, .min = 0, .max = 262143,
+     .category = kConnSettings,
+     .description = "Sets the number of connection slots reserved for superusers."},
+    {.name = "unix_socket_directories", .context = C::kPostmaster, .boot_value = "/tmp",
+     .variable = &s::unix_socket_directories, .category = kConnSettings,
+     .description = "Sets the directories where Unix-domain sockets will be created."},
+    {.name = "unix_socket_permissions", .context = C::kPostmaster, .boot_value = "0777",
+     .variable = &s::unix_socket_permissions, .min = 0, .max = 0777, .category = kConnSettings,
+     .description = "Sets the access permissions of the Unix-domain socket.",
+     .flags = kFlagShowOctal},
+    {.name = "authentication_timeout", .context = C::kSighup, .boot_value = "1min",
+     .variable = &s::authentication_timeout_s, .min = 1, .max = 600, .unit = U::kSeconds,
+     .category = kConnAuth,
+     .description = "Sets the maximum allowed time to complete client authentication."},
+    {.name = "password_encryption", .context = C::kUser, .boot_value = "scram-sha-256",
+     .variable = BindEnum(&s::password_encryption), .category = kConnAuth,
+     .description = "Chooses the algorithm for encrypting passwords.",
+     .enum_options = kPasswordEncryptionOptions},
+    {.name = "password_file", .context = C::kSighup, .boot_value = "keel_passwd",
+     .variable = &s::password_file, .category = kConnAuth,
+     .description = "Sets the file of role passwords used until the role catalog exists "
+                    "(Keel extension)."},
+    {.name = "ssl", .context = C::kSighup, .boot_value = "off", .variable = &s::ssl,
+     .category = kConnSsl, .description = "Enables SSL connections."},
+    {.name = "ssl_cert_file", .context = C::kSighup, .boot_value = "server.crt",
+     .variable = &s::ssl_cert_file, .category = kConnSsl,
+     .description = "Location of the SSL server certificate file."},
+    {.name = "ssl_key_file", .context = C::kSighup, .boot_value = "server.key",
+     .variable = &s::ssl_key_file, .category = kConnSsl,
+     .description = "Location of the SSL server private key file."},
+    {.name = "ssl_ca_file", .context = C::kSighup, .boot_value = "", .variable = &s::ssl_ca_file,
+     .category = kConnSsl, .description = "Location of the SSL certificate authority file."},
+
+    // File locations
+    {.name = "data_directory", .context = C::kPostmaster, .boot_value = "",
+     .variable = &s::data_directory, .category = kFileLocations,
+     .description = "Sets the server's data directory."},
+    {.name = "hba_file", .context = C::kPostmaster, .boot_value = "", .variable = &s::hba_file,
+     .category = kFileLocations,
+     .description = "Sets the server's \"hba\" configuration file; empty means keel_hba.conf "
+                    "in the data directory."},
+
+    // Resources, WAL, checkpoints
+    {.name = "shared_buffers", .context = C::kPostmaster, .boot_value = "128MB",
+     .variable = &s::shared_buffers_pages, .min = 16, .max = INT_MAX / 2, .unit = U::kBlocks,
+     .category = kResourcesMem,
+     .description = "Sets the number of shared memory buffers used by the server."},
+    {.name = "fsync", .context = C::kSighup, .boot_value = "on", .variable = &s::fsync,
+     .category = kWalSettings, .description = "Forces synchronization of updates to disk."},
+    {.name = "checkpoint_timeout", .context = C::kSighup, .boot_value = "5min",
+     .variable = &s::checkpoint_timeout_s, .min = 30, .max = 86400, .unit = U::kSeconds,
+     .category = kWalCheckpoints,
+     .description = "Sets the maximum time between automatic WAL checkpoints."},
+    {.name = "checkpoint_completion_target", .context = C::kSighup, .boot_value = "0.9",
+     .variable = &s::checkpoint_completion_target, .min = 0.0, .max = 1.0,
+     .category = kWalCheckpoints,
+     .description = "Time spent flushing dirty buffers during checkpoint, as fraction of "
+                    "checkpoint interval."},
+    {.name = "max_wal_size", .context = C::kSighup, .boot_value = "1GB",
+     .variable = &s::max_wal_size_mb, .min = 2, .max = kIntMax, .unit = U::kMegabytes,
+     .category = kWalCheckpoints,
+     .description = "Sets the WAL size that triggers a checkpoint."},
+
+    // Logging
+    {.name = "log_file", .context = C::kSighup, .boot_value = "", .variable = &s::log_file,
+     .category = kLogWhere,
+     .description = "Sets the file the server log is written to; empty means standard error "
+                    "(Keel extension).",
+     .assign_hook = AssignLogFile},
+    {.name = "log_min_messages", .context = C::kSuperuser, .boot_value = "warning",
+     .variable = BindEnum(&s::log_min_messages), .category = kLogWhen,
+     .description = "Sets the message levels that are logged.",
+     .enum_options = kLogLevelOptions, .assign_hook = AssignLogMinMessages},
+    {.name = "log_connections", .context = C::kSuperuserBackend, .boot_value = "off",
+     .variable = &s::log_connections, .category = kLogWhat,
+     .description = "Logs each successful connection."},
+    {.name = "log_disconnections", .context = C::kSuperuserBackend, .boot_value = "off",
+     .variable = &s::log_disconnections, .category = kLogWhat,
+     .description = "Logs end of a session, including duration."},
+    {.name = "application_name", .context = C::kUser, .boot_value = "",
+     .variable = &s::application_name, .category = kLogWhat,
+     .description = "Sets the application name to be reported in statistics and logs.",
+     .flags = kFlagReport},
+    {.name = "cluster_name", .context = C::kPostmaster, .boot_value = "",
+     .variable = &s::cluster_name, .category = kProcessTitle,
+     .description = "Sets the name of the cluster, which is included in the process title."},
+
+    // Client connection defaults
+    {.name = "search_path", .context = C::kUser, .boot_value = "\"$user\", public",
+     .variable = &s::search_path, .category = kClientStatement,
+     .description = "Sets the schema search order for names that are not schema-qualified."},
+    {.name = "statement_timeout", .context = C::kUser, .boot_value = "0",
+     .variable = &s::statement_timeout_ms, .min = 0, .max = kIntMax,
+     .unit = U::kMilliseconds, .category = kClientStatement,
+     .description = "Sets the maximum allowed duration of any statement."},
+    {.name = "lock_timeout", .context = C::kUser, .boot_value = "0",
+     .variable = &s::lock_timeout_ms, .min = 0, .max = kIntMax, .unit = U::kMilliseconds,
+     .category = kClientStatement,
+     .description = "Sets the maximum allowed duration of any wait for a lock."},
+    {.name = "default_transaction_read_only", .context = C::kUser, .boot_value = "off",
+     .variable = &s::default_transaction_read_only, .category = kClientStatement,
+     .description = "Sets the default read-only status of new transactions.",
+     .flags = kFlagReport},
+    {.name = "client_encoding", .context = C::kUser, .boot_value = "UTF8",
+     .variable = &s::client_encoding, .category = kClientLocale,
+     .description = "Sets the client's character set encoding.", .flags = kFlagReport},
+    {.name = "DateStyle", .context = C::kUser, .boot_value = "ISO, MDY",
+     .variable = &s::date_style, .category = kClientLocale,
+     .description = "Sets the display format for date and time values.",
+     .flags = kFlagReport, .check_hook = CheckDateStyle},
+    {.name = "IntervalStyle", .context = C::kUser, .boot_value = "postgres",
+     .variable = BindEnum(&s::interval_style), .category = kClientLocale,
+     .description = "Sets the display format for interval values.", .flags = kFlagReport,
+     .enum_options = kIntervalStyleOptions},
+    {.name = "TimeZone", .context = C::kUser, .boot_value = "UTC", .variable = &s::time_zone,
+     .category = kClientLocale,
+     .description = "Sets the time zone for displaying and interpreting time stamps.",
+     .flags = kFlagReport},
+    {.name = "extra_float_digits", .context = C::kUser, .boot_value = "1",
+     .variable = &s::extra_float_digits, .min = -15, .max = 3, .category = kClientLocale,
+     .description = "Sets the number of digits displayed for floating-point values."},
+
+    // Locks, compatibility
+    {.name = "deadlock_timeout", .context = C::kSuperuser, .boot_value = "1s",
+     .variable = &s::deadlock_timeout_ms, .min = 1, .max = kIntMax, .unit = U::kMilliseconds,
+     .category = kLockManagement,
+     .description = "Sets the time to wait on a lock before checking for deadlock."},
+    {.name = "standard_conforming_strings", .context = C::kUser, .boot_value = "on",
+     .variable = &s::standard_conforming_strings, .category = kCompatPrevious,
+     .description = "Causes '...' strings to treat backslashes literally.",
+     .flags = kFlagReport},
+
+    // Preset values: fixed, or set by the server itself (source kDefault)
+    {.name = "server_version", .context = C::kInternal, .boot_value = "15.0 (Keel 0.1.0)",
+     .variable = &s::server_version, .category = kPreset,
+     .description = "Shows the server version.", .flags = kFlagReport},
+    {.name = "server_version_num", .context = C::kInternal, .boot_value = "150000",
+     .variable = &s::server_version_num, .min = 150000, .max = 150000, .category = kPreset,
+     .description = "Shows the server version as an integer."},
+    {.name = "server_encoding", .context = C::kInternal, .boot_value = "UTF8",
+     .variable = &s::server_encoding, .category = kPreset,
+     .description = "Shows the server (database) character set encoding.",
+     .flags = kFlagReport},
+    {.name = "integer_datetimes", .context = C::kInternal, .boot_value = "on",
+     .variable = &s::integer_datetimes, .category = kPreset,
+     .description = "Shows whether datetimes are integer based.", .flags = kFlagReport},
+    {.name = "block_size", .context = C::kInternal, .boot_value = "8192",
+     .variable = &s::block_size, .min = 8192, .max = 8192, .category = kPreset,
+     .description = "Shows the size of a disk block."},
+    {.name = "max_identifier_length", .context = C::kInternal, .boot_value = "63",
+     .variable = &s::max_identifier_length, .min = 63, .max = 63, .category = kPreset,
+     .description = "Shows the maximum identifier length."},
+    {.name = "in_hot_standby", .context = C::kInternal, .boot_value = "off",
+     .variable = &s::in_hot_standby, .category = kPreset,
+     .description = "Shows whether hot standby is currently active.", .flags = kFlagReport},
+    {.name = "is_superuser", .context = C::kInternal, .boot_value = "off",
+     .variable = &s::is_superuser, .category = kUngrouped,
+     .description = "Shows whether the current user is a superuser.", .flags = kFlagReport},
+    {.name = "session_authorization", .context = C::kInternal, .boot_value = "",
+     .variable = &s::session_authorization, .category = kUngrouped,
+     .description = "Sets the session user name.", .flags = kFlagReport},
+};
+
+// C1: runs after every variable above is constructed (same translation unit, in order).
+[[maybe_unused]] const bool kRegistryInitialized = (InitializeRegistry(), true);
+
+}  // namespace
+
+std::span<const SettingDef> SettingTable() { return kSettings; }
+
+}  // namespace keel::config
