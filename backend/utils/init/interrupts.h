@@ -1,0 +1,33 @@
+// Interrupts: signal handlers only set flags and the process latch; the process acts on them
+// at safe points (CheckForInterrupts, its wait loops). See README.md (I1-I4).
+#pragma once
+
+#include <csignal>
+
+namespace keel {
+
+struct PendingInterrupts {
+  volatile sig_atomic_t die;       // SIGTERM: end the session / process now (fast shutdown)
+  volatile sig_atomic_t cancel;    // SIGINT: cancel the running statement
+  volatile sig_atomic_t reload;    // SIGHUP: re-read the configuration file
+  volatile sig_atomic_t shutdown;  // SIGUSR2: auxiliary process, finish and exit
+};
+
+// This process's flags (zero after fork: children call InstallChildSignalHandlers).
+[[nodiscard]] PendingInterrupts& Interrupts();
+
+// Handlers for a child process: SIGTERM/SIGINT/SIGHUP/SIGUSR2 set flags and the latch, SIGQUIT
+// leaves at once with _exit(2) (the postmaster is stopping everything), SIGPIPE ignored,
+// SIGCHLD default. Every other signal is reset to default and all signals are unblocked.
+void InstallChildSignalHandlers();
+
+// For a backend: the socket to which the SIGQUIT handler writes a last ErrorResponse before
+// exiting (plain TCP/Unix only; -1 for none or TLS).
+void SetQuickDieSocket(int fd);
+
+// Throws FATAL 57P01 "terminating connection due to administrator command" when `die` is set;
+// ERROR 57014 "canceling statement due to user request" when `cancel` is set and
+// `cancel_allowed`. Reload is left to the caller's loop (it needs the config file path).
+void CheckForInterrupts(bool cancel_allowed = true);
+
+}  // namespace keel

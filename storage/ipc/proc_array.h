@@ -1,0 +1,130 @@
+// The proc array: one slot in shared memory per backend and per auxiliary process, holding
+// its pid, cancel key, latch, session identity and (later) its xid/xmin. Invariants P1-P7 and
+// locking: storage/ipc/README.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+
+#include "storage/ipc/latch.h"
+
+namespace keel::storage {
+
+enum class ProcKind : uint8_t {
+  kFree,
+  kBackend,
+  kStartup,
+  kCheckpointer,
+  kBgWriter,
+  kWalWriter,
+  kAutovacuum,
+  kWalSender,
+  kWalReceiver,
+  kOther,
+};
+
+// "client backend", "checkpointer", ... as pg_stat_activity.backend_type shows them.
+[[nodiscard]] const char* ProcKindName(ProcKind kind);
+
+inline constexpr int kProcNameBytes = 64;  // user, database, application_name incl. NUL
+
+// One per process that may touch shared state. Slots of a kind are used only by one process
+// at a time, between ProcArrayAcquire*Slot and ProcArrayReleaseSlot (P1).
+struct alignas(64) ProcSlot {
+  // Written only by the slot's process (or by acquire/release on its behalf) inside a
+  // change_count bracket (odd while writing); readers copy then re-check it (P4).
+  std::atomic<uint32_t> change_count;
+  std::atomic<int32_t> pid;  // 0 when free; also read alone (cancel, counting)
+  ProcKind kind;             // kFree when free
+  int32_t cancel_key;
+  int64_t start_time_us;  // wall clock, microseconds since the Unix epoch
+  char user[kProcNameBytes];
+  char database[kProcNameBytes];
+  char application_name[kProcNameBytes];
+
+  // The slot's process waits on it; everybody may set it (T1).
+  Latch latch;
+
+  // 64-bit transaction ids, 0 = none. Written by the slot's process; read by everybody
+  // (snapshots); their protocol belongs to access/transam (later issue).
+  std::atomic<uint64_t> xid;
+  std::atomic<uint64_t> xmin;
+
+  int32_t slot_idx;   // constant after ProcArrayShmemInit
+  int32_t next_free;  // index of the next free slot of the same class; guarded by the
+                      // proc array spinlock (P2)
+};
+static_assert(std::is_standard_layout_v<ProcSlot> && std::is_trivially_destructible_v<ProcSlot>);
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+
+// A consistent copy of a slot's descriptive fields (P4), for pg_stat_activity and the like.
+struct ProcInfo {
+  int32_t slot_idx;
+  int32_t pid;
+  ProcKind kind;
+  int32_t cancel_key;
+  int64_t start_time_us;
+  char user[kProcNameBytes];
+  char database[kProcNameBytes];
+  char application_name[kProcNameBytes];
+  uint64_t xid;
+  uint64_t xmin;
+};
+
+// Bytes of shared memory the proc array needs (for the postmaster's size sum).
+// Throws 54000 on overflow.
+[[nodiscard]] size_t ProcArrayShmemSize(int max_backends, int max_aux);
+
+// Postmaster, after ShmemCreate and before any fork (again after a crash re-creation):
+// allocates "proc array" with ShmemInitStruct and initialises every slot and its latch.
+// Requires: max_backends >= 1, max_aux >= 0. Throws what ShmemInitStruct throws.
+void ProcArrayShmemInit(int max_backends, int max_aux);
+
+// A backend claims a free backend slot for itself: stores pid, kind, cancel key and start
+// time, clears the identity strings and xids, owns the slot's latch (T1) and makes the slot
+// CurrentProcess().proc (so MyLatch() is the slot's latch).
+// Returns nullptr when all max_backends backend slots are taken (the caller then reports
+// 53300 "sorry, too many clients already").
+// Requires: pid == getpid(); InitProcessContext() ran in this process; ProcArrayShmemInit ran.
+[[nodiscard]] ProcSlot* ProcArrayAcquireBackendSlot(int32_t pid, int32_t cancel_key);
+
+// The same for an auxiliary process (kind != kFree, kBackend); nullptr when all max_aux aux
+// slots are taken.
+[[nodiscard]] ProcSlot* ProcArrayAcquireAuxSlot(ProcKind kind, int32_t pid);
+
+// On process exit: drops the slot from CurrentProcess() (MyLatch() becomes the process-local
+// latch again), disowns the latch and returns the slot to its free list.
+// Requires: `slot` was acquired by this process and not yet released.
+void ProcArrayReleaseSlot(ProcSlot* slot);
+
+// Sets user / database / application_name (truncated to kProcNameBytes - 1 bytes; nullptr
+// leaves a field unchanged). Requires: `slot` acquired by this process.
+void ProcArraySetSessionInfo(ProcSlot* slot, const char* user, const char* database,
+                             const char* application_name);
+
+// CancelRequest: when a backend slot holds `pid` with `cancel_key`, sends it SIGINT.
+// Returns whether such a backend was found (and signalled). Any process; takes no lock.
+bool ProcArraySignalCancel(int32_t pid, int32_t cancel_key);
+
+// Number of backend slots in use (auxiliary processes are not counted).
+[[nodiscard]] int ProcArrayCountBackends();
+
+// Slot `slot_idx` (0 <= slot_idx < max_backends + max_aux); backends come first.
+[[nodiscard]] ProcSlot* ProcArraySlot(int slot_idx);
+[[nodiscard]] int ProcArrayNumSlots();
+
+// Calls `visit(info, arg)` with a consistent copy of every slot in use, in slot order.
+// Takes no lock: a process starting or exiting meanwhile may or may not be visited.
+using ProcVisitor = void (*)(const ProcInfo& info, void* arg);
+void ProcArrayForEach(ProcVisitor visit, void* arg);
+
+// Convenience: ProcArrayForEach with any callable `fn(const ProcInfo&)`.
+template <typename Fn>
+void ProcArrayForEachInfo(Fn&& fn) {
+  using Callable = std::remove_reference_t<Fn>;
+  ProcArrayForEach([](const ProcInfo& info, void* arg) { (*static_cast<Callable*>(arg))(info); },
+                   const_cast<void*>(static_cast<const void*>(&fn)));
+}
+
+}  // namespace keel::storage

@@ -1,0 +1,240 @@
+// Proc array tests: slots run out and come back, concurrent acquisition from many processes,
+// session info through ProcArrayForEach, cancel signals delivered only with the right key.
+// See storage/ipc/README.md.
+#include "storage/ipc/proc_array.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "storage/ipc/fork_test_util.h"
+#include "storage/ipc/process_context.h"
+#include "storage/ipc/shmem.h"
+
+namespace keel::storage {
+namespace {
+
+using testing::ForkChild;
+using testing::WaitChild;
+using testing::WaitUntil;
+
+constexpr int kMaxBackends = 3;
+constexpr int kMaxAux = 2;
+
+struct Shared {
+  std::atomic<int> ready;
+  std::atomic<int> granted;
+  std::atomic<int> refused;
+  std::atomic<int> sigints;
+  std::atomic<int> report_request;
+  std::atomic<int> reported_sigints;
+  std::atomic<int> stop;
+};
+
+class ProcArrayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ShmemCreate(AddSize(ProcArrayShmemSize(kMaxBackends, kMaxAux), sizeof(Shared)));
+    ProcArrayShmemInit(kMaxBackends, kMaxAux);
+    InitProcessContext(ProcessRole::kStandalone);
+    bool found = false;
+    shared_ = static_cast<Shared*>(ShmemInitStruct("proc array test", sizeof(Shared), &found));
+  }
+  void TearDown() override { ShmemDestroy(); }
+
+  Shared* shared_ = nullptr;
+};
+
+TEST_F(ProcArrayTest, BackendSlotsRunOutAndComeBack) {
+  const int32_t me = getpid();
+  EXPECT_EQ(ProcArrayNumSlots(), kMaxBackends + kMaxAux);
+  std::vector<ProcSlot*> slots;
+  for (int i = 0; i < kMaxBackends; ++i) {
+    ProcSlot* slot = ProcArrayAcquireBackendSlot(me, 100 + i);
+    ASSERT_NE(slot, nullptr);
+    EXPECT_EQ(slot->pid.load(), me);
+    EXPECT_EQ(slot->kind, ProcKind::kBackend);
+    EXPECT_EQ(slot->cancel_key, 100 + i);
+    EXPECT_EQ(slot->latch.owner_pid.load(), me);
+    EXPECT_GT(slot->start_time_us, 0);
+    EXPECT_LT(slot->slot_idx, kMaxBackends);
+    EXPECT_TRUE(ShmemAddrIsValid(slot));
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(slot) % 64, 0u);
+    slots.push_back(slot);
+    EXPECT_EQ(ProcArrayCountBackends(), i + 1);
+  }
+  EXPECT_EQ(std::set<ProcSlot*>(slots.begin(), slots.end()).size(), slots.size());
+  EXPECT_EQ(ProcArrayAcquireBackendSlot(me, 999), nullptr);
+  EXPECT_EQ(ProcArrayCountBackends(), kMaxBackends);
+
+  // Auxiliary slots are separate and do not count as backends.
+  ProcSlot* aux1 = ProcArrayAcquireAuxSlot(ProcKind::kCheckpointer, me);
+  ProcSlot* aux2 = ProcArrayAcquireAuxSlot(ProcKind::kWalWriter, me);
+  ASSERT_NE(aux1, nullptr);
+  ASSERT_NE(aux2, nullptr);
+  EXPECT_GE(aux1->slot_idx, kMaxBackends);
+  EXPECT_EQ(aux1->kind, ProcKind::kCheckpointer);
+  EXPECT_EQ(ProcArrayAcquireAuxSlot(ProcKind::kBgWriter, me), nullptr);
+  EXPECT_EQ(ProcArrayCountBackends(), kMaxBackends);
+
+  ProcSlot* freed = slots[1];
+  ProcArrayReleaseSlot(freed);
+  EXPECT_EQ(freed->pid.load(), 0);
+  EXPECT_EQ(freed->kind, ProcKind::kFree);
+  EXPECT_EQ(freed->latch.owner_pid.load(), 0);
+  EXPECT_EQ(ProcArrayCountBackends(), kMaxBackends - 1);
+  ProcSlot* again = ProcArrayAcquireBackendSlot(me, 7);
+  EXPECT_EQ(again, freed);  // the only free one
+  EXPECT_EQ(ProcArrayAcquireBackendSlot(me, 8), nullptr);
+
+  ProcArrayReleaseSlot(aux2);
+  EXPECT_EQ(ProcArrayAcquireAuxSlot(ProcKind::kBgWriter, me), aux2);
+  EXPECT_EQ(aux2->kind, ProcKind::kBgWriter);
+}
+
+TEST_F(ProcArrayTest, ConcurrentProcessesGetExactlyTheFreeSlots) {
+  constexpr int kProcesses = 5;
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    children.push_back(ForkChild([&] {
+      ProcSlot* slot = ProcArrayAcquireBackendSlot(getpid(), 1);
+      (slot != nullptr ? shared_->granted : shared_->refused).fetch_add(1);
+      // Hold the slot until every process has tried.
+      const bool all_tried = WaitUntil(
+          [&] { return shared_->granted.load() + shared_->refused.load() == kProcesses; });
+      if (!all_tried) return 1;
+      if (slot != nullptr) ProcArrayReleaseSlot(slot);
+      return 0;
+    }));
+  }
+  for (pid_t child : children) EXPECT_EQ(WaitChild(child), 0);
+  EXPECT_EQ(shared_->granted.load(), kMaxBackends);
+  EXPECT_EQ(shared_->refused.load(), kProcesses - kMaxBackends);
+  EXPECT_EQ(ProcArrayCountBackends(), 0);
+  // Every slot is free again.
+  for (int i = 0; i < kMaxBackends; ++i) {
+    EXPECT_NE(ProcArrayAcquireBackendSlot(getpid(), 1), nullptr);
+  }
+}
+
+TEST_F(ProcArrayTest, ForEachSeesSessionInfo) {
+  const int32_t me = getpid();
+  ProcSlot* backend = ProcArrayAcquireBackendSlot(me, 42);
+  ProcSlot* aux = ProcArrayAcquireAuxSlot(ProcKind::kStartup, me);
+  ASSERT_NE(backend, nullptr);
+  ASSERT_NE(aux, nullptr);
+  const std::string long_name(200, 'n');
+  ProcArraySetSessionInfo(backend, "alice", "shop", long_name.c_str());
+  ProcArraySetSessionInfo(backend, nullptr, nullptr, nullptr);  // leaves them unchanged
+  backend->xid.store(77);
+
+  std::vector<ProcInfo> seen;
+  ProcArrayForEachInfo([&](const ProcInfo& info) { seen.push_back(info); });
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].slot_idx, backend->slot_idx);
+  EXPECT_EQ(seen[0].kind, ProcKind::kBackend);
+  EXPECT_EQ(seen[0].pid, me);
+  EXPECT_EQ(seen[0].cancel_key, 42);
+  EXPECT_STREQ(seen[0].user, "alice");
+  EXPECT_STREQ(seen[0].database, "shop");
+  EXPECT_EQ(std::string(seen[0].application_name), long_name.substr(0, kProcNameBytes - 1));
+  EXPECT_EQ(seen[0].xid, 77u);
+  EXPECT_EQ(seen[1].kind, ProcKind::kStartup);
+  EXPECT_STREQ(ProcKindName(seen[1].kind), "startup");
+  EXPECT_STREQ(seen[1].user, "");
+
+  ProcArrayReleaseSlot(backend);
+  seen.clear();
+  ProcArrayForEachInfo([&](const ProcInfo& info) { seen.push_back(info); });
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, ProcKind::kStartup);
+}
+
+std::atomic<int>* sigint_counter = nullptr;
+
+void CountSigint(int) {
+  sigint_counter->fetch_add(1);
+  SetLatch(MyLatch());
+}
+
+TEST_F(ProcArrayTest, CancelNeedsTheRightKey) {
+  constexpr int32_t kKey = 0x5eed;
+  sigint_counter = &shared_->sigints;
+  const pid_t child = ForkChild([&] {
+    struct sigaction action = {};
+    action.sa_handler = CountSigint;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    ProcSlot* slot = ProcArrayAcquireBackendSlot(getpid(), kKey);
+    if (slot == nullptr || MyLatch() != &slot->latch) return 1;
+    shared_->ready.store(1);
+    int reported = 0;
+    for (;;) {
+      ResetLatch(MyLatch());
+      if (shared_->stop.load() != 0) break;
+      if (shared_->report_request.load() != reported) {
+        reported = shared_->report_request.load();
+        shared_->reported_sigints.store(shared_->sigints.load() + 1);  // +1: 0 means "none yet"
+      }
+      if ((WaitLatch(MyLatch(), kWaitLatchSet, 20'000) & kWaitTimeout) != 0) return 2;
+    }
+    ProcArrayReleaseSlot(slot);
+    return 0;
+  });
+  ASSERT_TRUE(WaitUntil([&] { return shared_->ready.load() == 1; }));
+  EXPECT_EQ(ProcArrayCountBackends(), 1);
+
+  EXPECT_FALSE(ProcArraySignalCancel(child, kKey + 1));
+  EXPECT_FALSE(ProcArraySignalCancel(child + 100000, kKey));
+  EXPECT_FALSE(ProcArraySignalCancel(0, 0));
+  // Ask the child what it has received so far: a SIGINT sent before our SIGURG would be
+  // delivered first (lower signal number), so a wrongly sent cancel would show up here.
+  ProcSlot* slot = nullptr;
+  for (int i = 0; i < ProcArrayNumSlots(); ++i) {
+    if (ProcArraySlot(i)->pid.load() == child) slot = ProcArraySlot(i);
+  }
+  ASSERT_NE(slot, nullptr);
+  shared_->report_request.store(1);
+  SetLatch(&slot->latch);
+  ASSERT_TRUE(WaitUntil([&] { return shared_->reported_sigints.load() != 0; }));
+  EXPECT_EQ(shared_->reported_sigints.load() - 1, 0);
+
+  EXPECT_TRUE(ProcArraySignalCancel(child, kKey));
+  EXPECT_TRUE(WaitUntil([&] { return shared_->sigints.load() == 1; }));
+
+  shared_->stop.store(1);
+  SetLatch(&slot->latch);
+  EXPECT_EQ(WaitChild(child), 0);
+  EXPECT_EQ(shared_->sigints.load(), 1);
+  EXPECT_EQ(ProcArrayCountBackends(), 0);
+  EXPECT_FALSE(ProcArraySignalCancel(child, kKey));  // released slots are not found
+}
+
+TEST_F(ProcArrayTest, CancelIgnoresAuxiliaryProcesses) {
+  // If a SIGINT were sent to us, the ignored disposition keeps the test process alive; the
+  // return value is what is checked.
+  struct sigaction ignore = {}, old = {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGINT, &ignore, &old);
+  ProcSlot* aux = ProcArrayAcquireAuxSlot(ProcKind::kWalSender, getpid());
+  ASSERT_NE(aux, nullptr);
+  EXPECT_FALSE(ProcArraySignalCancel(getpid(), 0));
+  sigaction(SIGINT, &old, nullptr);
+}
+
+TEST_F(ProcArrayTest, ShmemSizeGrowsWithSlots) {
+  EXPECT_EQ(ProcArrayShmemSize(10, 5) - ProcArrayShmemSize(9, 5), sizeof(ProcSlot));
+  EXPECT_EQ(ProcArrayShmemSize(10, 5) - ProcArrayShmemSize(10, 4), sizeof(ProcSlot));
+  EXPECT_EQ(sizeof(ProcSlot) % 64, 0u);
+}
+
+}  // namespace
+}  // namespace keel::storage
