@@ -1,0 +1,120 @@
+// The command loop of an established session. Until the SQL engine lands every statement
+// is answered with 0A000; the framing of every v3 message is already exact (README: T4).
+#include <string>
+
+#include "backend/protocol/backend_messages.h"
+#include "backend/protocol/message.h"
+#include "backend/tcop/session.h"
+#include "backend/utils/error/format.h"
+#include "backend/utils/error/log.h"
+#include "backend/utils/init/interrupts.h"
+
+namespace keel::tcop {
+namespace {
+
+// True for a query string that holds no statement: blanks, semicolons and comments only.
+bool IsEmptyQuery(const std::string& q) {
+  size_t i = 0;
+  while (i < q.size()) {
+    char c = q[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == ';') {
+      ++i;
+    } else if (c == '-' && i + 1 < q.size() && q[i + 1] == '-') {
+      while (i < q.size() && q[i] != '\n') ++i;
+    } else if (c == '/' && i + 1 < q.size() && q[i + 1] == '*') {
+      int depth = 1;  // block comments nest in PostgreSQL
+      i += 2;
+      while (i < q.size() && depth > 0) {
+        if (q.compare(i, 2, "/*") == 0) {
+          ++depth;
+          i += 2;
+        } else if (q.compare(i, 2, "*/") == 0) {
+          --depth;
+          i += 2;
+        } else {
+          ++i;
+        }
+      }
+      if (depth > 0) return false;  // unterminated: a real parser reports it
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsExtendedProtocolMessage(char type) {
+  return type == 'P' || type == 'B' || type == 'D' || type == 'E' || type == 'C';
+}
+
+}  // namespace
+
+void Session::HandleSimpleQuery(const std::string& body) {
+  protocol::MessageReader reader(body, Severity::kError);  // whole message read: in sync
+  std::string query(reader.GetString());
+  reader.ExpectEnd();
+  if (IsEmptyQuery(query)) {
+    connection_.Send(protocol::EmptyQueryResponse());
+    return;
+  }
+  // TODO(issue 7): parse, plan and execute.
+  throw Error(sqlstate::kFeatureNotSupported, "statement not supported yet");
+}
+
+void Session::RunCommandLoop() {
+  bool send_ready = true;
+  bool skip_until_sync = false;  // after an error in an extended-protocol batch
+  for (;;) {
+    char type = 0;
+    try {
+      if (send_ready) {
+        connection_.Send(protocol::ReadyForQuery('I'));
+        connection_.Flush();
+        send_ready = false;
+      }
+      Interrupts().cancel = 0;  // a cancel that arrives while idle cancels nothing
+      protocol::ClientConnection::Message message = connection_.ReadMessage();
+      type = message.type;
+      if (skip_until_sync && type != 'S' && type != 'X') continue;
+      switch (type) {
+        case 'Q':
+          send_ready = true;
+          HandleSimpleQuery(message.body);
+          break;
+        case 'P': case 'B': case 'D': case 'E': case 'C':
+          // TODO(issue 7): extended query protocol.
+          throw Error(sqlstate::kFeatureNotSupported, "statement not supported yet");
+        case 'S':
+          protocol::MessageReader(message.body, Severity::kError).ExpectEnd();
+          skip_until_sync = false;
+          send_ready = true;
+          break;
+        case 'H':
+          protocol::MessageReader(message.body, Severity::kError).ExpectEnd();
+          connection_.Flush();
+          break;
+        case 'F':
+          send_ready = true;
+          throw Error(sqlstate::kFeatureNotSupported, "function call messages are not supported yet");
+        case 'X':
+          return;
+        case 'd': case 'c': case 'f':
+          break;  // COPY data outside COPY is ignored, as PostgreSQL does
+        default:
+          throw FatalError(sqlstate::kProtocolViolation,
+                           Format("invalid frontend message type %d", static_cast<int>(type)));
+      }
+    } catch (const Error& e) {
+      if (e.severity() >= Severity::kFatal) throw;
+      LogError(e);
+      connection_.Send(protocol::ErrorResponse(e));
+      if (IsExtendedProtocolMessage(type)) {
+        skip_until_sync = true;
+      } else {
+        send_ready = true;
+      }
+    }
+  }
+}
+
+}  // namespace keel::tcop

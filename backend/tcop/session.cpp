@@ -1,0 +1,181 @@
+// Session start: startup packet, TLS, cancel, refusal, proc slot, authentication and the
+// parameters a client receives before its first ReadyForQuery. See README.md (T1-T3).
+#include "backend/tcop/session.h"
+
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <variant>
+
+#include "backend/protocol/auth/hba.h"
+#include "backend/protocol/auth/password_file.h"
+#include "backend/protocol/backend_messages.h"
+#include "backend/protocol/client_auth.h"
+#include "backend/protocol/startup.h"
+#include "backend/utils/config/config.h"
+#include "backend/utils/config/settings.h"
+#include "backend/utils/error/format.h"
+#include "backend/utils/error/log.h"
+#include "backend/utils/init/interrupts.h"
+#include "backend/utils/init/paths.h"
+#include "backend/utils/init/process_exit.h"
+#include "storage/ipc/latch.h"
+#include "storage/ipc/proc_array.h"
+#include "storage/ipc/process_context.h"
+
+namespace keel::tcop {
+namespace {
+
+int32_t NewCancelKey() {
+  int32_t key = 0;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&key), sizeof(key)) != 1) {
+    throw FatalError(sqlstate::kInternalError, "could not generate random cancel key");
+  }
+  return key;
+}
+
+void Refuse(ConnectionRefusal refusal) {
+  switch (refusal) {
+    case ConnectionRefusal::kNone:
+      return;
+    case ConnectionRefusal::kShuttingDown:
+      throw FatalError(sqlstate::kCannotConnectNow, "the database system is shutting down");
+    case ConnectionRefusal::kRecovery:
+      throw FatalError(sqlstate::kCannotConnectNow, "the database system is in recovery mode");
+    case ConnectionRefusal::kTooManyClients:
+      throw FatalError(sqlstate::kTooManyConnections, "sorry, too many clients already");
+  }
+}
+
+// Startup-packet settings are applied like PGOPTIONS; any error is FATAL (T3).
+void ApplyClientSetting(const std::string& name, const std::string& value) {
+  try {
+    config::SetSetting(name, value, config::SettingSource::kClient, config::Phase::kRunning,
+                       /*is_superuser=*/true);
+  } catch (const Error& e) {
+    throw Error(e.sqlstate(), e.message(), Severity::kFatal).WithDetail(e.detail()).WithHint(e.hint());
+  }
+}
+
+}  // namespace
+
+Session::Session(int client_fd, const BackendResources& resources)
+    : connection_(client_fd, [this](int fd, bool for_write) { WaitForSocket(fd, for_write); }),
+      resources_(resources) {}
+
+void Session::WaitForSocket(int fd, bool for_write) {
+  using Clock = std::chrono::steady_clock;
+  for (;;) {
+    storage::ResetLatch(storage::MyLatch());
+    CheckForInterrupts(/*cancel_allowed=*/false);
+    PendingInterrupts& pending = Interrupts();
+    if (pending.reload) {
+      pending.reload = 0;
+      config::ReloadConfigFile(ConfigFilePath());
+    }
+    long timeout_ms = -1;
+    int events = storage::kWaitLatchSet | storage::kWaitPostmasterDeath |
+                 (for_write ? storage::kWaitSocketWritable : storage::kWaitSocketReadable);
+    if (auth_deadline_) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*auth_deadline_ -
+                                                                        Clock::now());
+      if (left.count() <= 0) {
+        // T1: a client that never finishes its startup costs us nothing more.
+        Log(Severity::kLog, "canceling authentication due to timeout");
+        ProcessExit(1);
+      }
+      timeout_ms = static_cast<long>(left.count());
+      events |= storage::kWaitTimeout;
+    }
+    int got = storage::WaitLatchOrSocket(storage::MyLatch(), events, fd, timeout_ms);
+    if (got & storage::kWaitPostmasterDeath) {
+      throw FatalError(sqlstate::kAdminShutdown,
+                       "terminating connection due to unexpected postmaster exit");
+    }
+    if (got & (storage::kWaitSocketReadable | storage::kWaitSocketWritable)) return;
+  }
+}
+
+void Session::Start(ConnectionRefusal refusal) {
+  auth_deadline_ = std::chrono::steady_clock::now() +
+                   std::chrono::seconds(settings::authentication_timeout_s);
+  protocol::StartupParams params;
+  bool tls_done = false;
+  for (;;) {
+    protocol::StartupPacket packet = protocol::ParseStartupPacket(connection_.ReadStartupPacket());
+    if (std::holds_alternative<protocol::SslRequest>(packet)) {
+      if (tls_done) {
+        throw FatalError(sqlstate::kProtocolViolation, "SSL negotiation already completed");
+      }
+      bool accept = resources_.ssl_ctx != nullptr;
+      connection_.SendRawByte(accept ? 'S' : 'N');
+      connection_.Flush();
+      if (accept) connection_.StartTls(resources_.ssl_ctx);
+      tls_done = true;
+      continue;
+    }
+    if (std::holds_alternative<protocol::GssEncRequest>(packet)) {
+      connection_.SendRawByte('N');  // no GSSAPI encryption
+      connection_.Flush();
+      continue;
+    }
+    if (auto* cancel = std::get_if<protocol::CancelRequest>(&packet)) {
+      // T6: no reply, whether or not the key matched.
+      storage::ProcArraySignalCancel(cancel->pid, cancel->key);
+      ProcessExit(0);
+    }
+    params = std::get<protocol::StartupParams>(std::move(packet));
+    break;
+  }
+  Refuse(refusal);
+  if (params.minor > 0 || !params.unrecognized_protocol_options.empty()) {
+    connection_.Send(protocol::NegotiateProtocolVersion(0, params.unrecognized_protocol_options));
+  }
+  user_ = params.user;
+  database_ = params.database;
+
+  // T2: a proc slot before authentication, so a full server says so to everyone alike.
+  int32_t cancel_key = NewCancelKey();
+  storage::ProcSlot* slot = storage::ProcArrayAcquireBackendSlot(getpid(), cancel_key);
+  if (slot == nullptr) Refuse(ConnectionRefusal::kTooManyClients);
+  OnProcessExit([slot] { storage::ProcArrayReleaseSlot(slot); });
+  storage::ProcArraySetSessionInfo(slot, user_.c_str(), database_.c_str(),
+                                   params.application_name.c_str());
+
+  auth::HbaRequest request = protocol::MakeHbaRequest(connection_, database_, user_);
+  const auth::HbaLine* line = resources_.hba->Match(request);
+  if (line == nullptr) protocol::ThrowNoHbaEntry(connection_, user_, database_);
+  auth::PasswordFile passwords = auth::PasswordFile::Load(settings::password_file);
+  protocol::AuthenticateClient(connection_, *line, user_, passwords, database_);
+
+  for (const auto& [name, value] : params.options) ApplyClientSetting(name, value);
+  for (const auto& [name, value] : params.other) ApplyClientSetting(name, value);
+  if (!params.application_name.empty()) {
+    ApplyClientSetting("application_name", params.application_name);
+  }
+  auth_deadline_.reset();
+
+  connection_.Send(protocol::AuthenticationOk());
+  for (const auto& [name, value] : config::ReportedSettings()) {
+    std::string shown = value;
+    // Until the role catalog exists every role is a superuser (README: T3).
+    if (name == "is_superuser") shown = "on";
+    if (name == "session_authorization") shown = user_;
+    connection_.Send(protocol::ParameterStatus(name, shown));
+  }
+  connection_.Send(protocol::BackendKeyData(getpid(), cancel_key));
+  if (!connection_.is_tls()) SetQuickDieSocket(connection_.fd());
+  if (settings::log_connections) {
+    std::string tls = connection_.is_tls()
+                          ? Format(" SSL enabled (protocol=%s, cipher=%s)",
+                                   SSL_get_version(connection_.ssl()),
+                                   SSL_get_cipher_name(connection_.ssl()))
+                          : "";
+    Log(Severity::kLog, "connection authorized: user=%s database=%s application_name=%s%s",
+        user_.c_str(), database_.c_str(), params.application_name.c_str(), tls.c_str());
+  }
+}
+
+}  // namespace keel::tcop

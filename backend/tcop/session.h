@@ -1,0 +1,39 @@
+// The state of one client session in a backend, shared by the startup exchange and the
+// command loop. Internal to backend/tcop.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "backend/protocol/connection.h"
+#include "backend/tcop/backend_main.h"
+
+namespace keel::tcop {
+
+class Session {
+ public:
+  Session(int client_fd, const BackendResources& resources);
+
+  // Startup packet, TLS, cancel requests, refusals, authentication, proc slot, and the
+  // messages up to (not including) the first ReadyForQuery. Throws FATAL on failure.
+  void Start(ConnectionRefusal refusal);
+  // Reads and answers messages until Terminate (returns) or a FATAL error (throws).
+  void RunCommandLoop();
+
+  [[nodiscard]] protocol::ClientConnection& connection() { return connection_; }
+
+ private:
+  // The WaitFn of the connection: sleeps on the latch and the socket, acts on interrupts,
+  // enforces authentication_timeout until the session is established.
+  void WaitForSocket(int fd, bool for_write);
+  void HandleSimpleQuery(const std::string& body);
+
+  protocol::ClientConnection connection_;
+  BackendResources resources_;
+  std::optional<std::chrono::steady_clock::time_point> auth_deadline_;
+  std::string user_;
+  std::string database_;
+};
+
+}  // namespace keel::tcop

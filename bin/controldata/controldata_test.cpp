@@ -1,0 +1,123 @@
+// Runs keel-controldata against clusters made by keel-initdb (bin/README.md).
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "access/transam/control_file.h"
+#include "bin/common/tool_test_support.h"
+
+namespace keel {
+namespace {
+
+using tools::testing::ReadWholeFile;
+using tools::testing::RunTool;
+using tools::testing::TempDir;
+using tools::testing::ToolPath;
+using tools::testing::ToolResult;
+using tools::testing::WriteWholeFile;
+
+class ControldataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = tmp_.path() + "/data";
+    ToolResult r = RunTool({ToolPath("keel-initdb"), "-D", data_, "--no-sync"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  TempDir tmp_;
+  std::string data_;
+};
+
+TEST_F(ControldataTest, PrintsFreshClusterAsShutDown) {
+  ToolResult r = RunTool({ToolPath("keel-controldata"), "-D", data_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("\nDatabase cluster state:               shut down\n"), std::string::npos)
+      << r.out;
+  transam::ControlFileData control = transam::ReadControlFile(data_);
+  EXPECT_NE(r.out.find("\nDatabase system identifier:           " +
+                       std::to_string(control.system_identifier) + "\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.rfind("Control file version number:          " +
+                            std::to_string(transam::kControlFileVersion) + "\n",
+                        0),
+            0u)
+      << r.out;
+  for (const char* line :
+       {"\nLatest checkpoint location:           0/0\n",
+        "\nLatest checkpoint's TimeLineID:       1\n",
+        "\nLatest checkpoint's NextXID:          3\n",
+        "\nLatest checkpoint's NextOID:          16384\n",
+        "\nDatabase block size:                  8192\n",
+        "\nBlocks per segment of large relation: 131072\n",
+        "\nBytes per WAL segment:                16777216\n",
+        "\nData page checksum version:           1\n"}) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << r.out;
+  }
+  std::string nonce_line = "\nMock authentication nonce:            ";
+  size_t at = r.out.find(nonce_line);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(r.out.find('\n', at + 1) - (at + nonce_line.size()), 2 * transam::kMockAuthNonceLength);
+}
+
+TEST_F(ControldataTest, DataDirectoryAsArgumentOrEnvironment) {
+  ToolResult by_arg = RunTool({ToolPath("keel-controldata"), data_});
+  ASSERT_EQ(by_arg.exit_code, 0) << by_arg.err;
+  ToolResult by_env = RunTool({ToolPath("keel-controldata")}, {{"KEELDATA", data_}});
+  ASSERT_EQ(by_env.exit_code, 0) << by_env.err;
+  EXPECT_EQ(by_arg.out, by_env.out);
+
+  ToolResult none = RunTool({ToolPath("keel-controldata")});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_EQ(none.err, "keel-controldata: error: no data directory specified\n"
+                      "keel-controldata: hint: Try \"keel-controldata --help\" for more "
+                      "information.\n");
+}
+
+TEST_F(ControldataTest, ReportsStateChanges) {
+  transam::ControlFileData control = transam::ReadControlFile(data_);
+  control.state = transam::ClusterState::kInProduction;
+  control.checkpoint_lsn = 0x1000028;
+  transam::WriteControlFile(data_, control);
+  ToolResult r = RunTool({ToolPath("keel-controldata"), data_});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("Database cluster state:               in production\n"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("Latest checkpoint location:           0/1000028\n"), std::string::npos);
+}
+
+TEST_F(ControldataTest, WarnsOnCrcMismatchButPrints) {
+  std::string path = data_ + "/global/control";
+  std::string bytes = ReadWholeFile(path).value_or("");
+  ASSERT_EQ(bytes.size(), transam::kControlFileSize);
+  bytes[60] ^= 0x10;
+  ASSERT_TRUE(WriteWholeFile(path, bytes));
+  ToolResult r = RunTool({ToolPath("keel-controldata"), data_});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("WARNING: Calculated CRC checksum does not match value stored in file.\n",
+                        0),
+            0u)
+      << r.out;
+  EXPECT_NE(r.out.find("Database cluster state:"), std::string::npos);
+}
+
+TEST_F(ControldataTest, FailsOnMissingOrTruncatedFile) {
+  ToolResult r = RunTool({ToolPath("keel-controldata"), tmp_.path() + "/nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "keel-controldata: error: could not open file \"" + tmp_.path() +
+                       "/nope/global/control\": No such file or directory\n");
+
+  std::string path = data_ + "/global/control";
+  ASSERT_TRUE(WriteWholeFile(path, ReadWholeFile(path).value_or("").substr(0, 20)));
+  r = RunTool({ToolPath("keel-controldata"), data_});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("keel-controldata: error: database files are incompatible with server\n"
+                       "keel-controldata: detail: The control file is 20 bytes long"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+}  // namespace
+}  // namespace keel
