@@ -12,6 +12,10 @@ namespace keel::settings {
 // Enum-typed settings; the names accepted in keel.conf / SET are in settings_table.cpp.
 enum class PasswordEncryption : uint8_t { kMd5, kScramSha256 };
 enum class IntervalStyle : uint8_t { kPostgres, kPostgresVerbose, kSqlStandard, kIso8601 };
+enum class IoMethod : uint8_t { kSync, kIoUring };
+enum class WalSyncMethod : uint8_t { kFsync, kFdatasync, kOpenSync, kOpenDatasync };
+enum class SynchronousCommit : uint8_t { kOff, kLocal, kRemoteWrite, kOn, kRemoteApply };
+enum class WalCompression : uint8_t { kOff, kZlib };
 
 // Values are set from the table's boot values during static initialisation and changed only by
 // the registry (C1); never assign them directly outside tests. Per process, no locking:
@@ -39,7 +43,25 @@ extern int shared_buffers_pages;        // shared_buffers, in 8 kB pages
 extern int checkpoint_timeout_s;
 extern double checkpoint_completion_target;
 extern int max_wal_size_mb;
+extern int min_wal_size_mb;
+extern int checkpoint_warning_s;
 extern bool fsync;
+extern IoMethod io_method;
+extern int effective_io_concurrency;
+extern int wal_buffers_pages;           // -1: 1/32 of shared_buffers, 8 pages .. 16MB
+extern WalSyncMethod wal_sync_method;
+extern SynchronousCommit synchronous_commit;
+extern bool full_page_writes;
+extern WalCompression wal_compression;
+extern int wal_writer_delay_ms;
+extern int wal_writer_flush_after_pages;
+extern int commit_delay_us;
+extern int commit_siblings;
+extern int bgwriter_delay_ms;
+extern int bgwriter_lru_maxpages;
+extern double bgwriter_lru_multiplier;
+extern bool data_checksums;             // internal: from the control file at start
+extern int wal_segment_size_bytes;      // internal: 16MB
 
 // Logging
 extern Severity log_min_messages;

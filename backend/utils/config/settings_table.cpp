@@ -33,7 +33,25 @@ int shared_buffers_pages;
 int checkpoint_timeout_s;
 double checkpoint_completion_target;
 int max_wal_size_mb;
+int min_wal_size_mb;
+int checkpoint_warning_s;
 bool fsync;
+IoMethod io_method;
+int effective_io_concurrency;
+int wal_buffers_pages;
+WalSyncMethod wal_sync_method;
+SynchronousCommit synchronous_commit;
+bool full_page_writes;
+WalCompression wal_compression;
+int wal_writer_delay_ms;
+int wal_writer_flush_after_pages;
+int commit_delay_us;
+int commit_siblings;
+int bgwriter_delay_ms;
+int bgwriter_lru_maxpages;
+double bgwriter_lru_multiplier;
+bool data_checksums;
+int wal_segment_size_bytes;
 Severity log_min_messages;
 std::string log_file;
 bool log_connections;
@@ -100,6 +118,38 @@ constexpr EnumOption kIntervalStyleOptions[] = {
     {"postgres_verbose", static_cast<int>(s::IntervalStyle::kPostgresVerbose)},
     {"sql_standard", static_cast<int>(s::IntervalStyle::kSqlStandard)},
     {"iso_8601", static_cast<int>(s::IntervalStyle::kIso8601)},
+};
+constexpr EnumOption kIoMethodOptions[] = {
+    {"sync", static_cast<int>(s::IoMethod::kSync)},
+    {"io_uring", static_cast<int>(s::IoMethod::kIoUring)},
+};
+constexpr EnumOption kWalSyncMethodOptions[] = {
+    {"fsync", static_cast<int>(s::WalSyncMethod::kFsync)},
+    {"fdatasync", static_cast<int>(s::WalSyncMethod::kFdatasync)},
+    {"open_sync", static_cast<int>(s::WalSyncMethod::kOpenSync)},
+    {"open_datasync", static_cast<int>(s::WalSyncMethod::kOpenDatasync)},
+};
+// PostgreSQL also accepts the boolean spellings for synchronous_commit.
+constexpr EnumOption kSynchronousCommitOptions[] = {
+    {"off", static_cast<int>(s::SynchronousCommit::kOff)},
+    {"local", static_cast<int>(s::SynchronousCommit::kLocal)},
+    {"remote_write", static_cast<int>(s::SynchronousCommit::kRemoteWrite)},
+    {"on", static_cast<int>(s::SynchronousCommit::kOn)},
+    {"remote_apply", static_cast<int>(s::SynchronousCommit::kRemoteApply)},
+    {"true", static_cast<int>(s::SynchronousCommit::kOn)},
+    {"false", static_cast<int>(s::SynchronousCommit::kOff)},
+    {"yes", static_cast<int>(s::SynchronousCommit::kOn)},
+    {"no", static_cast<int>(s::SynchronousCommit::kOff)},
+    {"1", static_cast<int>(s::SynchronousCommit::kOn)},
+    {"0", static_cast<int>(s::SynchronousCommit::kOff)},
+};
+// "on" means the one compressor Keel has.
+constexpr EnumOption kWalCompressionOptions[] = {
+    {"off", static_cast<int>(s::WalCompression::kOff)},
+    {"zlib", static_cast<int>(s::WalCompression::kZlib)},
+    {"on", static_cast<int>(s::WalCompression::kZlib)},
+    {"false", static_cast<int>(s::WalCompression::kOff)},
+    {"true", static_cast<int>(s::WalCompression::kZlib)},
 };
 // In log_min_messages order (LOG ranks between ERROR and FATAL for the server log).
 constexpr EnumOption kLogLevelOptions[] = {
@@ -203,6 +253,76 @@ const SettingDef kSettings[] = {
      .variable = &s::max_wal_size_mb, .min = 2, .max = kIntMax, .unit = U::kMegabytes,
      .category = kWalCheckpoints,
      .description = "Sets the WAL size that triggers a checkpoint."},
+    {.name = "min_wal_size", .context = C::kSighup, .boot_value = "80MB",
+     .variable = &s::min_wal_size_mb, .min = 2, .max = kIntMax, .unit = U::kMegabytes,
+     .category = kWalCheckpoints,
+     .description = "Sets the minimum size to shrink the WAL to."},
+    {.name = "checkpoint_warning", .context = C::kSighup, .boot_value = "30s",
+     .variable = &s::checkpoint_warning_s, .min = 0, .max = kIntMax, .unit = U::kSeconds,
+     .category = kWalCheckpoints,
+     .description = "Sets the maximum time before warning if checkpoints triggered by WAL "
+                    "volume happen too frequently."},
+    {.name = "io_method", .context = C::kPostmaster, .boot_value = "io_uring",
+     .variable = BindEnum(&s::io_method), .category = kResourcesMem,
+     .description = "Selects the method for executing asynchronous I/O.",
+     .enum_options = kIoMethodOptions},
+    {.name = "effective_io_concurrency", .context = C::kUser, .boot_value = "1",
+     .variable = &s::effective_io_concurrency, .min = 0, .max = 1000, .category = kResourcesMem,
+     .description = "Number of simultaneous requests that can be handled efficiently by the "
+                    "disk subsystem."},
+    {.name = "wal_buffers", .context = C::kPostmaster, .boot_value = "-1",
+     .variable = &s::wal_buffers_pages, .min = -1, .max = (INT_MAX / 8192), .unit = U::kBlocks,
+     .category = kWalSettings,
+     .description = "Sets the number of disk-page buffers in shared memory for WAL."},
+    {.name = "wal_sync_method", .context = C::kSighup, .boot_value = "fdatasync",
+     .variable = BindEnum(&s::wal_sync_method), .category = kWalSettings,
+     .description = "Selects the method used for forcing WAL updates to disk.",
+     .enum_options = kWalSyncMethodOptions},
+    {.name = "synchronous_commit", .context = C::kUser, .boot_value = "on",
+     .variable = BindEnum(&s::synchronous_commit), .category = kWalSettings,
+     .description = "Sets the current transaction's synchronization level.",
+     .enum_options = kSynchronousCommitOptions},
+    {.name = "full_page_writes", .context = C::kSighup, .boot_value = "on",
+     .variable = &s::full_page_writes, .category = kWalSettings,
+     .description = "Writes full pages to WAL when first modified after a checkpoint."},
+    {.name = "wal_compression", .context = C::kSuperuser, .boot_value = "off",
+     .variable = BindEnum(&s::wal_compression), .category = kWalSettings,
+     .description = "Compresses full-page writes written in WAL file with specified method.",
+     .enum_options = kWalCompressionOptions},
+    {.name = "wal_writer_delay", .context = C::kSighup, .boot_value = "200ms",
+     .variable = &s::wal_writer_delay_ms, .min = 1, .max = 10000, .unit = U::kMilliseconds,
+     .category = kWalSettings,
+     .description = "Time between WAL flushes performed in the WAL writer."},
+    {.name = "wal_writer_flush_after", .context = C::kSighup, .boot_value = "1MB",
+     .variable = &s::wal_writer_flush_after_pages, .min = 0, .max = kIntMax, .unit = U::kBlocks,
+     .category = kWalSettings,
+     .description = "Amount of WAL written out by WAL writer that triggers a flush."},
+    {.name = "commit_delay", .context = C::kSuperuser, .boot_value = "0",
+     .variable = &s::commit_delay_us, .min = 0, .max = 100000, .category = kWalSettings,
+     .description = "Sets the delay in microseconds between transaction commit and flushing "
+                    "WAL to disk."},
+    {.name = "commit_siblings", .context = C::kUser, .boot_value = "5",
+     .variable = &s::commit_siblings, .min = 0, .max = 1000, .category = kWalSettings,
+     .description = "Sets the minimum number of concurrent open transactions required before "
+                    "performing commit_delay."},
+    {.name = "bgwriter_delay", .context = C::kSighup, .boot_value = "200ms",
+     .variable = &s::bgwriter_delay_ms, .min = 10, .max = 10000, .unit = U::kMilliseconds,
+     .category = kResourcesMem, .description = "Background writer sleep time between rounds."},
+    {.name = "bgwriter_lru_maxpages", .context = C::kSighup, .boot_value = "100",
+     .variable = &s::bgwriter_lru_maxpages, .min = 0, .max = 1073741823,
+     .category = kResourcesMem,
+     .description = "Background writer maximum number of LRU pages to flush per round."},
+    {.name = "bgwriter_lru_multiplier", .context = C::kSighup, .boot_value = "2",
+     .variable = &s::bgwriter_lru_multiplier, .min = 0.0, .max = 10.0,
+     .category = kResourcesMem,
+     .description = "Multiple of the average buffer usage to free per round."},
+    {.name = "data_checksums", .context = C::kInternal, .boot_value = "on",
+     .variable = &s::data_checksums, .category = kPreset,
+     .description = "Shows whether data checksums are turned on for this cluster."},
+    {.name = "wal_segment_size", .context = C::kInternal, .boot_value = "16MB",
+     .variable = &s::wal_segment_size_bytes, .min = 1048576, .max = 1073741824,
+     .unit = U::kBytes, .category = kPreset,
+     .description = "Shows the size of write ahead log segments."},
 
     // Logging
     {.name = "log_file", .context = C::kSighup, .boot_value = "", .variable = &s::log_file,
