@@ -4,6 +4,8 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "backend/utils/error/error.h"
+
 namespace keel::tools {
 namespace {
 
@@ -42,6 +44,24 @@ KEEL_DEFINE_PRINTER(PrintPlain, nullptr)
 
 #undef KEEL_DEFINE_PRINTER
 
+void PrintProgress(const char* fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  VPrintProgress(fmt, args);
+  va_end(args);
+}
+
+void VPrintProgress(const char* fmt, va_list args) {
+  vprintf(fmt, args);
+  fflush(stdout);
+}
+
 void PrintTryHelpHint() { PrintHint("Try \"%s --help\" for more information.", program_name); }
+
+void PrintErrorReport(const Error& error) {
+  PrintError("%s", error.message().c_str());
+  if (!error.detail().empty()) PrintDetail("%s", error.detail().c_str());
+  if (!error.hint().empty()) PrintHint("%s", error.hint().c_str());
+}
 
 }  // namespace keel::tools

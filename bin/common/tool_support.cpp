@@ -1,11 +1,16 @@
 // Data directory, executable location and version for the tools; see tool_support.h.
 #include "bin/common/tool_support.h"
 
+#include <getopt.h>
 #include <limits.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+
+#include "bin/common/tool_output.h"
 
 #ifndef KEEL_VERSION_STRING
 #define KEEL_VERSION_STRING "0.0.0"
@@ -33,6 +38,35 @@ std::string SelfExecutableDir() {
 
 std::string VersionLine(const char* program_name) {
   return std::string(program_name) + " (Keel) " KEEL_VERSION_STRING;
+}
+
+void PrintVersion() { std::printf("%s\n", VersionLine(ProgramName()).c_str()); }
+
+std::optional<int> HandleHelpOrVersion(int argc, char** argv, void (*print_usage)()) {
+  if (argc < 2) return std::nullopt;
+  if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-?") == 0) {
+    print_usage();
+    return 0;
+  }
+  if (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0) {
+    PrintVersion();
+    return 0;
+  }
+  return std::nullopt;
+}
+
+bool IsHelpOption(int option, char** argv) {
+  return option == '?' && optind > 0 && std::strcmp(argv[optind - 1], "-?") == 0;
+}
+
+bool TakeDataDirArgument(int argc, char** argv, const char** data_dir_option) {
+  if (optind < argc && *data_dir_option == nullptr) *data_dir_option = argv[optind++];
+  if (optind < argc) {
+    PrintError("too many command-line arguments (first is \"%s\")", argv[optind]);
+    PrintTryHelpHint();
+    return false;
+  }
+  return true;
 }
 
 std::string AbsolutePath(const std::string& path) {

@@ -1,35 +1,32 @@
 // Runs keel-controldata against clusters made by keel-initdb (bin/README.md).
-#include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "access/transam/control_file.h"
-#include "bin/common/tool_test_support.h"
+#include "bin/common/tool_test_fixture.h"
+#include "tests/support/files.h"
+#include "tests/support/run_program.h"
 
 namespace keel {
 namespace {
 
-using tools::testing::ReadWholeFile;
-using tools::testing::RunTool;
-using tools::testing::TempDir;
-using tools::testing::ToolPath;
-using tools::testing::ToolResult;
-using tools::testing::WriteWholeFile;
+using keel::testing::EnvChanges;
+using keel::testing::ProgramResult;
+using keel::testing::ReadWholeFile;
+using keel::testing::WriteWholeFile;
 
-class ControldataTest : public ::testing::Test {
+class ControldataTest : public tools::DataDirTest {
  protected:
-  void SetUp() override {
-    data_ = tmp_.path() + "/data";
-    ToolResult r = RunTool({ToolPath("keel-initdb"), "-D", data_, "--no-sync"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+  static ProgramResult Controldata(std::vector<std::string> args, const EnvChanges& env = {}) {
+    return tools::RunTool("keel-controldata", std::move(args), env);
   }
-  TempDir tmp_;
-  std::string data_;
 };
 
 TEST_F(ControldataTest, PrintsFreshClusterAsShutDown) {
-  ToolResult r = RunTool({ToolPath("keel-controldata"), "-D", data_});
+  ProgramResult r = Controldata({"-D", data_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_NE(r.out.find("\nDatabase cluster state:               shut down\n"), std::string::npos)
@@ -62,17 +59,41 @@ TEST_F(ControldataTest, PrintsFreshClusterAsShutDown) {
 }
 
 TEST_F(ControldataTest, DataDirectoryAsArgumentOrEnvironment) {
-  ToolResult by_arg = RunTool({ToolPath("keel-controldata"), data_});
+  ProgramResult by_arg = Controldata({data_});
   ASSERT_EQ(by_arg.exit_code, 0) << by_arg.err;
-  ToolResult by_env = RunTool({ToolPath("keel-controldata")}, {{"KEELDATA", data_}});
+  ProgramResult by_env = Controldata({}, {{"KEELDATA", data_}});
   ASSERT_EQ(by_env.exit_code, 0) << by_env.err;
   EXPECT_EQ(by_arg.out, by_env.out);
 
-  ToolResult none = RunTool({ToolPath("keel-controldata")});
+  ProgramResult none = Controldata({});
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_EQ(none.err, "keel-controldata: error: no data directory specified\n"
                       "keel-controldata: hint: Try \"keel-controldata --help\" for more "
                       "information.\n");
+}
+
+// bin/README.md T4, T5: the help and version forms, and arguments beyond the data directory.
+TEST_F(ControldataTest, HelpVersionAndExtraArguments) {
+  for (const char* help : {"--help", "-?"}) {
+    ProgramResult r = Controldata({help});
+    EXPECT_EQ(r.exit_code, 0) << help;
+    EXPECT_EQ(r.out.rfind("keel-controldata displays control information", 0), 0u) << r.out;
+  }
+  for (const char* version : {"--version", "-V"}) {
+    ProgramResult r = Controldata({version});
+    EXPECT_EQ(r.exit_code, 0) << version;
+    EXPECT_EQ(r.out.rfind("keel-controldata (Keel) ", 0), 0u) << r.out;
+  }
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{data_, "extra"}, {"-D", data_, "extra"}}) {
+    ProgramResult r = Controldata(args);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "keel-controldata: error: too many command-line arguments (first is "
+                     "\"extra\")\n"
+                     "keel-controldata: hint: Try \"keel-controldata --help\" for more "
+                     "information.\n");
+    EXPECT_EQ(r.out, "");
+  }
 }
 
 TEST_F(ControldataTest, ReportsStateChanges) {
@@ -80,7 +101,7 @@ TEST_F(ControldataTest, ReportsStateChanges) {
   control.state = transam::ClusterState::kInProduction;
   control.checkpoint_lsn = 0x1000028;
   transam::WriteControlFile(data_, control);
-  ToolResult r = RunTool({ToolPath("keel-controldata"), data_});
+  ProgramResult r = Controldata({data_});
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("Database cluster state:               in production\n"),
             std::string::npos);
@@ -93,7 +114,7 @@ TEST_F(ControldataTest, WarnsOnCrcMismatchButPrints) {
   ASSERT_EQ(bytes.size(), transam::kControlFileSize);
   bytes[60] ^= 0x10;
   ASSERT_TRUE(WriteWholeFile(path, bytes));
-  ToolResult r = RunTool({ToolPath("keel-controldata"), data_});
+  ProgramResult r = Controldata({data_});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out.rfind("WARNING: Calculated CRC checksum does not match value stored in file.\n",
                         0),
@@ -103,14 +124,14 @@ TEST_F(ControldataTest, WarnsOnCrcMismatchButPrints) {
 }
 
 TEST_F(ControldataTest, FailsOnMissingOrTruncatedFile) {
-  ToolResult r = RunTool({ToolPath("keel-controldata"), tmp_.path() + "/nope"});
+  ProgramResult r = Controldata({tmp_.path() + "/nope"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-controldata: error: could not open file \"" + tmp_.path() +
                        "/nope/global/control\": No such file or directory\n");
 
   std::string path = data_ + "/global/control";
   ASSERT_TRUE(WriteWholeFile(path, ReadWholeFile(path).value_or("").substr(0, 20)));
-  r = RunTool({ToolPath("keel-controldata"), data_});
+  r = Controldata({data_});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("keel-controldata: error: database files are incompatible with server\n"
                        "keel-controldata: detail: The control file is 20 bytes long"),

@@ -3,8 +3,8 @@
 #include <getopt.h>
 
 #include <cstdio>
-#include <cstring>
 #include <ctime>
+#include <optional>
 #include <string>
 
 #include "access/transam/control_file.h"
@@ -94,15 +94,8 @@ void PrintControlFile(const transam::ControlFileData& data) {
 
 int main(int argc, char** argv) {
   keel::tools::SetProgramName("keel-controldata");
-  if (argc > 1) {
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0) {
-      PrintUsage();
-      return 0;
-    }
-    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-      printf("%s\n", keel::tools::VersionLine("keel-controldata").c_str());
-      return 0;
-    }
+  if (std::optional<int> done = keel::tools::HandleHelpOrVersion(argc, argv, PrintUsage)) {
+    return *done;
   }
   static const struct option kLongOptions[] = {
       {"pgdata", required_argument, nullptr, 'D'},
@@ -118,12 +111,7 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  if (optind < argc && data_dir_option == nullptr) data_dir_option = argv[optind++];
-  if (optind < argc) {
-    keel::tools::PrintError("too many command-line arguments (first is \"%s\")", argv[optind]);
-    keel::tools::PrintTryHelpHint();
-    return 1;
-  }
+  if (!keel::tools::TakeDataDirArgument(argc, argv, &data_dir_option)) return 1;
   std::optional<std::string> data_dir = keel::tools::DataDirFromOptionOrEnv(data_dir_option);
   if (!data_dir) {
     keel::tools::PrintError("no data directory specified");
@@ -136,9 +124,7 @@ int main(int argc, char** argv) {
   try {
     data = transam::ReadControlFileForInspection(*data_dir, &crc_ok);
   } catch (const keel::Error& e) {
-    keel::tools::PrintError("%s", e.message().c_str());
-    if (!e.detail().empty()) keel::tools::PrintDetail("%s", e.detail().c_str());
-    if (!e.hint().empty()) keel::tools::PrintHint("%s", e.hint().c_str());
+    keel::tools::PrintErrorReport(e);
     return 1;
   }
   if (!crc_ok) {

@@ -39,9 +39,8 @@ void PrintMsg(const CtlOptions& options, const char* fmt, ...) {
   if (options.silent) return;
   va_list args;
   va_start(args, fmt);
-  vprintf(fmt, args);
+  tools::VPrintProgress(fmt, args);
   va_end(args);
-  fflush(stdout);
 }
 
 std::string PidFilePath(const CtlOptions& options) { return options.data_dir + "/postmaster.pid"; }
@@ -93,6 +92,16 @@ std::optional<PostmasterPid> GetPid(const CtlOptions& options, bool is_status) {
 void ReportNoPidFile(const CtlOptions& options) {
   PrintPlain("PID file \"%s\" does not exist", PidFilePath(options).c_str());
   fprintf(stderr, "Is server running?\n");
+}
+
+// GetPid() for stop and reload, which need a pid file: without one, says so and exits 1.
+PostmasterPid RequirePidFile(const CtlOptions& options) {
+  std::optional<PostmasterPid> pid = GetPid(options, /*is_status=*/false);
+  if (!pid) {
+    ReportNoPidFile(options);
+    throw ExitWith{kExitError};
+  }
+  return *pid;
 }
 
 // Splits -o OPTIONS (C6).
@@ -158,6 +167,22 @@ std::vector<char*> ArgvOf(std::vector<std::string>& args) {
   return argv;
 }
 
+// fork() with stdio flushed first, so the child cannot write our buffered output again.
+pid_t ForkFlushed() {
+  fflush(stdout);
+  fflush(stderr);
+  return ::fork();
+}
+
+// In a forked child: execs argv[0]; if that fails, says so on stderr and exits 127.
+// Requires: `argv` (from ArgvOf) was built before fork().
+[[noreturn]] void ExecInChild(const std::vector<char*>& argv) {
+  ::execv(argv[0], argv.data());
+  dprintf(STDERR_FILENO, "%s: could not execute \"%s\": %s\n", tools::ProgramName(), argv[0],
+          ErrnoText(errno).c_str());
+  ::_exit(127);
+}
+
 // Forks and execs the server in its own session with stdin from /dev/null and output to the
 // log file (C7). Returns the child's pid, which is the postmaster's.
 pid_t LaunchServer(const CtlOptions& options, std::vector<std::string> args) {
@@ -171,9 +196,7 @@ pid_t LaunchServer(const CtlOptions& options, std::vector<std::string> args) {
     }
   }
   std::vector<char*> argv = ArgvOf(args);
-  fflush(stdout);
-  fflush(stderr);
-  pid_t child = ::fork();
+  pid_t child = ForkFlushed();
   if (child < 0) {
     PrintPlain("could not start server: could not fork: %s", ErrnoText(errno).c_str());
     if (log_fd >= 0) ::close(log_fd);
@@ -198,10 +221,7 @@ pid_t LaunchServer(const CtlOptions& options, std::vector<std::string> args) {
       ::dup2(log_fd, STDOUT_FILENO);
       ::dup2(log_fd, STDERR_FILENO);
     }
-    ::execv(argv[0], argv.data());
-    dprintf(STDERR_FILENO, "%s: could not execute \"%s\": %s\n", tools::ProgramName(), argv[0],
-            ErrnoText(errno).c_str());
-    ::_exit(127);
+    ExecInChild(argv);
   }
   if (log_fd >= 0) ::close(log_fd);
   return child;
@@ -336,9 +356,7 @@ int DoInit(const CtlOptions& options) {
       for (std::string& arg : SplitOptions(*options.server_options)) args.push_back(arg);
     }
     std::vector<char*> argv = ArgvOf(args);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t child = ::fork();
+    pid_t child = ForkFlushed();
     if (child < 0) {
       PrintPlain("could not fork: %s", ErrnoText(errno).c_str());
       return kExitError;
@@ -348,10 +366,7 @@ int DoInit(const CtlOptions& options) {
         int null_fd = ::open("/dev/null", O_WRONLY);
         if (null_fd >= 0) ::dup2(null_fd, STDOUT_FILENO);
       }
-      ::execv(argv[0], argv.data());
-      dprintf(STDERR_FILENO, "%s: could not execute \"%s\": %s\n", tools::ProgramName(), argv[0],
-              ErrnoText(errno).c_str());
-      ::_exit(127);
+      ExecInChild(argv);
     }
     int status = 0;
     while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
@@ -374,19 +389,15 @@ int DoStart(const CtlOptions& options) {
 
 int DoStop(const CtlOptions& options) {
   return Guarded([&] {
-    std::optional<PostmasterPid> pid = GetPid(options, /*is_status=*/false);
-    if (!pid) {
-      ReportNoPidFile(options);
-      return kExitError;
-    }
-    if (!ProcessIsAlive(pid->pid)) {
+    PostmasterPid pid = RequirePidFile(options);
+    if (!ProcessIsAlive(pid.pid)) {
       // C2: a stale file means no server is running.
       PrintPlain("PID file \"%s\" is stale: no process with PID %ld is running",
-                 PidFilePath(options).c_str(), static_cast<long>(pid->pid));
+                 PidFilePath(options).c_str(), static_cast<long>(pid.pid));
       fprintf(stderr, "Is server running?\n");
       return kExitError;
     }
-    return StopServer(options, pid->pid, options.wait);
+    return StopServer(options, pid.pid, options.wait);
   });
 }
 
@@ -411,20 +422,16 @@ int DoRestart(const CtlOptions& options) {
 
 int DoReload(const CtlOptions& options) {
   return Guarded([&] {
-    std::optional<PostmasterPid> pid = GetPid(options, /*is_status=*/false);
-    if (!pid) {
-      ReportNoPidFile(options);
-      return kExitError;
-    }
+    PostmasterPid pid = RequirePidFile(options);
     // C2: a stale file means no server; report it as pg_ctl reports the failed kill().
     int saved_errno = 0;
-    if (!ProcessIsAlive(pid->pid)) {
+    if (!ProcessIsAlive(pid.pid)) {
       saved_errno = ESRCH;
-    } else if (::kill(pid->pid, SIGHUP) != 0) {
+    } else if (::kill(pid.pid, SIGHUP) != 0) {
       saved_errno = errno;
     }
     if (saved_errno != 0) {
-      PrintPlain("could not send reload signal (PID: %ld): %s", static_cast<long>(pid->pid),
+      PrintPlain("could not send reload signal (PID: %ld): %s", static_cast<long>(pid.pid),
                  ErrnoText(saved_errno).c_str());
       return kExitError;
     }

@@ -1,9 +1,6 @@
 // keel-ctl against the real server binary `keel` (postmaster/): start, status, reload, restart,
 // stop in every mode, and a second start refused by the running server. See bin/README.md.
-#include <arpa/inet.h>
 #include <signal.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,49 +8,32 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
-#include "bin/common/tool_test_support.h"
+#include "bin/ctl/ctl_test_fixture.h"
 #include "bin/ctl/postmaster_pid.h"
+#include "tests/support/files.h"
+#include "tests/support/free_port.h"
+#include "tests/support/run_program.h"
 
 namespace keel::ctl {
 namespace {
 
 namespace fs = std::filesystem;
-using tools::testing::ReadWholeFile;
-using tools::testing::RunTool;
-using tools::testing::TempDir;
-using tools::testing::ToolPath;
-using tools::testing::ToolResult;
+using keel::testing::FreePort;
+using keel::testing::KeelBinary;
+using keel::testing::ProgramResult;
+using keel::testing::ReadWholeFile;
 
-// A TCP port nobody listens on right now: bind to port 0, read the port, close.
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-class CtlServerTest : public ::testing::Test {
+class CtlServerTest : public CtlTestBase {
  protected:
   void SetUp() override {
-    if (!fs::exists(ToolPath("keel"))) GTEST_SKIP() << "server binary keel not built";
-    data_ = tmp_.path() + "/data";
-    log_ = tmp_.path() + "/server.log";
-    ToolResult r = RunTool({ToolPath("keel-initdb"), "-D", data_, "--no-sync"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    if (!fs::exists(KeelBinary("keel"))) GTEST_SKIP() << "server binary keel not built";
+    CtlTestBase::SetUp();
+    if (HasFatalFailure()) return;
     port_ = FreePort();
     ASSERT_GT(port_, 0);
     server_options_ = "-c port=" + std::to_string(port_) +
@@ -62,34 +42,22 @@ class CtlServerTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (data_.empty()) return;
-    PostmasterPid pid;
-    int saved_errno = 0;
-    if (ReadPostmasterPid(data_ + "/postmaster.pid", &pid, &saved_errno) == PidFileRead::kOk &&
-        ProcessIsAlive(pid.pid)) {
+    if (data_.empty()) return;  // skipped
+    if (pid_t pid = LiveServerPid()) {
       (void)Ctl({"stop", "-D", data_, "-m", "immediate", "-t", "30"});
-      if (ProcessIsAlive(pid.pid)) ::kill(pid.pid, SIGKILL);
+      if (ProcessIsAlive(pid)) ::kill(pid, SIGKILL);
     }
     if (HasFailure()) {
       std::cerr << "server log:\n" << ReadWholeFile(log_).value_or("(none)") << "\n";
     }
   }
 
-  ToolResult Ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), ToolPath("keel-ctl"));
-    return RunTool(args, {}, 90);
+  // keel-ctl with a time limit above the -t 30 the tests pass it.
+  ProgramResult Ctl(std::vector<std::string> args) const {
+    return CtlTestBase::Ctl(std::move(args), {}, 90);
   }
-  ToolResult Start() {
+  ProgramResult Start() const {
     return Ctl({"start", "-D", data_, "-l", log_, "-t", "30", "-o", server_options_});
-  }
-
-  pid_t RunningPid() {
-    PostmasterPid pid;
-    int saved_errno = 0;
-    if (ReadPostmasterPid(data_ + "/postmaster.pid", &pid, &saved_errno) != PidFileRead::kOk) {
-      return 0;
-    }
-    return pid.pid;
   }
 
   // The server answers on its Unix socket and on TCP (authentication is not attempted).
@@ -102,15 +70,12 @@ class CtlServerTest : public ::testing::Test {
     }
   }
 
-  TempDir tmp_;
-  std::string data_;
-  std::string log_;
   int port_ = 0;
   std::string server_options_;
 };
 
 TEST_F(CtlServerTest, StartStatusStop) {
-  ToolResult r = Start();
+  ProgramResult r = Start();
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find(" done\nserver started\n"), std::string::npos) << r.out;
   pid_t pid = RunningPid();
@@ -144,7 +109,7 @@ TEST_F(CtlServerTest, StartStatusStop) {
 
 TEST_F(CtlServerTest, EveryShutdownMode) {
   for (const char* mode : {"smart", "fast", "immediate"}) {
-    ToolResult r = Start();
+    ProgramResult r = Start();
     ASSERT_EQ(r.exit_code, 0) << mode << r.out << r.err;
     pid_t pid = RunningPid();
     r = Ctl({"stop", "-D", data_, "-m", mode, "-t", "30"});
@@ -157,7 +122,7 @@ TEST_F(CtlServerTest, EveryShutdownMode) {
 TEST_F(CtlServerTest, ReloadKeepsServerRunning) {
   ASSERT_EQ(Start().exit_code, 0);
   pid_t pid = RunningPid();
-  ToolResult r = Ctl({"reload", "-D", data_});
+  ProgramResult r = Ctl({"reload", "-D", data_});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "server signaled\n");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it handle SIGHUP
@@ -170,7 +135,7 @@ TEST_F(CtlServerTest, ReloadKeepsServerRunning) {
 TEST_F(CtlServerTest, RestartKeepsOptions) {
   ASSERT_EQ(Start().exit_code, 0);
   pid_t first = RunningPid();
-  ToolResult r = Ctl({"restart", "-D", data_, "-l", log_, "-t", "30"});
+  ProgramResult r = Ctl({"restart", "-D", data_, "-l", log_, "-t", "30"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("server stopped\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("server started\n"), std::string::npos) << r.out;
@@ -185,7 +150,7 @@ TEST_F(CtlServerTest, RestartKeepsOptions) {
 TEST_F(CtlServerTest, SecondStartIsRefusedByServer) {
   ASSERT_EQ(Start().exit_code, 0);
   pid_t first = RunningPid();
-  ToolResult r = Start();
+  ProgramResult r = Start();
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err.rfind("keel-ctl: another server might be running; trying to start server "
                         "anyway\n",

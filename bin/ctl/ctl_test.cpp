@@ -6,27 +6,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
-#include "bin/common/tool_test_support.h"
+#include "bin/ctl/ctl_test_fixture.h"
 #include "bin/ctl/postmaster_pid.h"
+#include "tests/support/files.h"
+#include "tests/support/run_program.h"
+#include "tests/support/wait_until.h"
 
 namespace keel::ctl {
 namespace {
 
 namespace fs = std::filesystem;
-using tools::testing::EnvChanges;
-using tools::testing::ReadWholeFile;
-using tools::testing::RunTool;
-using tools::testing::TempDir;
-using tools::testing::ToolPath;
-using tools::testing::ToolResult;
-using tools::testing::WriteWholeFile;
+using keel::testing::EnvChanges;
+using keel::testing::KeelBinary;
+using keel::testing::ProgramResult;
+using keel::testing::ReadWholeFile;
+using keel::testing::RunProgram;
+using keel::testing::WaitUntil;
+using keel::testing::WriteWholeFile;
 
 // Stand-in for `keel`: records its arguments, writes postmaster.opts and postmaster.pid (with
 // a temp file + rename, as the postmaster does), logs the signals it gets, removes the pid file
@@ -55,61 +57,30 @@ if [ "$FAKE_KEEL_MODE" = ignore_int ]; then trap '' INT; fi
 while :; do sleep 0.05; done
 )sh";
 
-class CtlTest : public ::testing::Test {
+class CtlTest : public CtlTestBase {
  protected:
   void SetUp() override {
-    data_ = tmp_.path() + "/data";
-    ToolResult r = RunTool({ToolPath("keel-initdb"), "-D", data_, "--no-sync"});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    CtlTestBase::SetUp();
+    if (HasFatalFailure()) return;
     fake_ = tmp_.path() + "/fake_keel";
     ASSERT_TRUE(WriteWholeFile(fake_, kFakeServer));
     ASSERT_EQ(::chmod(fake_.c_str(), 0755), 0);
-    log_ = tmp_.path() + "/log";
   }
 
   // Never leave a stand-in server behind, whatever failed.
   void TearDown() override {
-    PostmasterPid pid;
-    int saved_errno = 0;
-    if (ReadPostmasterPid(data_ + "/postmaster.pid", &pid, &saved_errno) == PidFileRead::kOk &&
-        ProcessIsAlive(pid.pid)) {
-      ::kill(pid.pid, SIGKILL);
-    }
+    if (pid_t pid = LiveServerPid()) ::kill(pid, SIGKILL);
   }
 
-  ToolResult Ctl(std::vector<std::string> args, const EnvChanges& env = {}) {
-    args.insert(args.begin(), ToolPath("keel-ctl"));
-    return RunTool(args, env);
-  }
   // keel-ctl with the stand-in server and a log file.
-  ToolResult CtlFake(const std::string& command, std::vector<std::string> extra = {},
-                     const EnvChanges& env = {}) {
+  ProgramResult CtlFake(const std::string& command, std::vector<std::string> extra = {},
+                        const EnvChanges& env = {}) {
     std::vector<std::string> args = {command, "-D", data_, "-p", fake_, "-l", log_};
     args.insert(args.end(), extra.begin(), extra.end());
     return Ctl(args, env);
   }
 
-  pid_t RunningPid() {
-    PostmasterPid pid;
-    int saved_errno = 0;
-    if (ReadPostmasterPid(data_ + "/postmaster.pid", &pid, &saved_errno) != PidFileRead::kOk) {
-      return 0;
-    }
-    return pid.pid;
-  }
-
   std::string Signals() { return ReadWholeFile(data_ + "/fake_signals").value_or(""); }
-
-  // Polls `condition` for up to 20 s.
-  template <typename F>
-  bool Eventually(F condition) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return condition();
-  }
 
   // A pid that certainly names no process now: a child that has exited and been reaped.
   static pid_t DeadPid() {
@@ -127,14 +98,11 @@ class CtlTest : public ::testing::Test {
                                    "ready   \n"));
   }
 
-  TempDir tmp_;
-  std::string data_;
   std::string fake_;
-  std::string log_;
 };
 
 TEST_F(CtlTest, StatusOfStoppedClusterIsThree) {
-  ToolResult r = Ctl({"status", "-D", data_});
+  ProgramResult r = Ctl({"status", "-D", data_});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.out, "keel-ctl: no server running\n");
   // KEELDATA works in place of -D.
@@ -144,11 +112,11 @@ TEST_F(CtlTest, StatusOfStoppedClusterIsThree) {
 
 TEST_F(CtlTest, StatusOfMissingOrForeignDirectoryIsFour) {
   const std::string missing = tmp_.path() + "/missing";
-  ToolResult r = Ctl({"status", "-D", missing});
+  ProgramResult r = Ctl({"status", "-D", missing});
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_EQ(r.err, "keel-ctl: directory \"" + missing + "\" does not exist\n");
 
-  ToolResult not_cluster = Ctl({"status", "-D", tmp_.path()});
+  ProgramResult not_cluster = Ctl({"status", "-D", tmp_.path()});
   EXPECT_EQ(not_cluster.exit_code, 4);
   EXPECT_EQ(not_cluster.err,
             "keel-ctl: directory \"" + tmp_.path() + "\" is not a database cluster directory\n");
@@ -160,7 +128,7 @@ TEST_F(CtlTest, StatusOfMissingOrForeignDirectoryIsFour) {
 }
 
 TEST_F(CtlTest, StopWithoutServer) {
-  ToolResult r = Ctl({"stop", "-D", data_});
+  ProgramResult r = Ctl({"stop", "-D", data_});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-ctl: PID file \"" + data_ + "/postmaster.pid\" does not exist\n"
                    "Is server running?\n");
@@ -173,7 +141,7 @@ TEST_F(CtlTest, StopWithoutServer) {
 TEST_F(CtlTest, StalePidFileMeansNotRunning) {
   pid_t dead = DeadPid();
   WritePidFile(dead);
-  ToolResult r = Ctl({"status", "-D", data_});
+  ProgramResult r = Ctl({"status", "-D", data_});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.out, "keel-ctl: no server running\n");
 
@@ -190,7 +158,7 @@ TEST_F(CtlTest, StalePidFileMeansNotRunning) {
 
 TEST_F(CtlTest, BadPidFiles) {
   ASSERT_TRUE(WriteWholeFile(data_ + "/postmaster.pid", ""));
-  ToolResult r = Ctl({"status", "-D", data_});
+  ProgramResult r = Ctl({"status", "-D", data_});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-ctl: the PID file \"" + data_ + "/postmaster.pid\" is empty\n");
   ASSERT_TRUE(WriteWholeFile(data_ + "/postmaster.pid", "garbage\n"));
@@ -200,7 +168,7 @@ TEST_F(CtlTest, BadPidFiles) {
 }
 
 TEST_F(CtlTest, UsageErrors) {
-  ToolResult r = Ctl({});
+  ProgramResult r = Ctl({});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-ctl: no operation specified\n"
                    "Try \"keel-ctl --help\" for more information.\n");
@@ -219,15 +187,23 @@ TEST_F(CtlTest, UsageErrors) {
   r = Ctl({"start", "stop", "-D", data_});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("too many command-line arguments (first is \"stop\")"), std::string::npos);
-  r = Ctl({"--help"});
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("keel-ctl start "), std::string::npos);
-  r = Ctl({"--version"});
-  EXPECT_EQ(r.out.rfind("keel-ctl (Keel) ", 0), 0u);
+  // T4: --help / -? and --version / -V first, -? and -V also after other options.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"-?"}, {"status", "-?"}}) {
+    r = Ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << args.back();
+    EXPECT_NE(r.out.find("keel-ctl start "), std::string::npos) << r.out;
+  }
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--version"}, {"-V"}, {"-s", "-V"}}) {
+    r = Ctl(args);
+    EXPECT_EQ(r.exit_code, 0) << args.back();
+    EXPECT_EQ(r.out.rfind("keel-ctl (Keel) ", 0), 0u) << r.out;
+  }
 }
 
 TEST_F(CtlTest, MissingServerBinary) {
-  ToolResult r = Ctl({"start", "-D", data_, "-p", tmp_.path() + "/no_such_keel"});
+  ProgramResult r = Ctl({"start", "-D", data_, "-p", tmp_.path() + "/no_such_keel"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("keel-ctl: program \"keel\" is needed by keel-ctl but was not found"),
             std::string::npos)
@@ -236,7 +212,7 @@ TEST_F(CtlTest, MissingServerBinary) {
 
 TEST_F(CtlTest, InitRunsInitdb) {
   const std::string fresh = tmp_.path() + "/fresh";
-  ToolResult r = Ctl({"init", "-D", fresh, "-o", "--no-sync -U 'bob' --auth-local=peer"});
+  ProgramResult r = Ctl({"init", "-D", fresh, "-o", "--no-sync -U 'bob' --auth-local=peer"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("Success."), std::string::npos);
   EXPECT_TRUE(fs::exists(fresh + "/global/control"));
@@ -255,7 +231,7 @@ TEST_F(CtlTest, InitRunsInitdb) {
 }
 
 TEST_F(CtlTest, StartStatusStopWithStandInServer) {
-  ToolResult r = CtlFake("start", {"-o", "-c port=6543 -c 'unix_socket_directories=/tmp/a b'"});
+  ProgramResult r = CtlFake("start", {"-o", "-c port=6543 -c 'unix_socket_directories=/tmp/a b'"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("waiting for server to start....", 0), 0u) << r.out;
   EXPECT_NE(r.out.find(" done\nserver started\n"), std::string::npos) << r.out;
@@ -267,7 +243,7 @@ TEST_F(CtlTest, StartStatusStopWithStandInServer) {
   EXPECT_EQ(ReadWholeFile(data_ + "/fake_args"),
             "-D\n" + data_ + "\n-c\nport=6543\n-c\nunix_socket_directories=/tmp/a b\n");
   // stdout and stderr went to the log.
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(WaitUntil([&] {
     std::string log = ReadWholeFile(log_).value_or("");
     return log.find("fake keel starting") != std::string::npos &&
            log.find("fake keel stderr") != std::string::npos;
@@ -296,7 +272,7 @@ TEST_F(CtlTest, ShutdownModesSendTheirSignals) {
   for (const auto& [mode, signal_name] : modes) {
     std::filesystem::remove(data_ + "/fake_signals");
     ASSERT_EQ(CtlFake("start").exit_code, 0) << mode;
-    ToolResult r = Ctl({"stop", "-D", data_, "-m", mode});
+    ProgramResult r = Ctl({"stop", "-D", data_, "-m", mode});
     ASSERT_EQ(r.exit_code, 0) << mode << r.err;
     EXPECT_EQ(Signals(), signal_name) << mode;
   }
@@ -304,10 +280,10 @@ TEST_F(CtlTest, ShutdownModesSendTheirSignals) {
 
 TEST_F(CtlTest, ReloadSendsHangup) {
   ASSERT_EQ(CtlFake("start").exit_code, 0);
-  ToolResult r = Ctl({"reload", "-D", data_});
+  ProgramResult r = Ctl({"reload", "-D", data_});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "server signaled\n");
-  EXPECT_TRUE(Eventually([&] { return Signals() == "HUP\n"; })) << Signals();
+  EXPECT_TRUE(WaitUntil([&] { return Signals() == "HUP\n"; })) << Signals();
   EXPECT_EQ(Ctl({"status", "-D", data_}).exit_code, 0);  // still running
   EXPECT_EQ(Ctl({"stop", "-D", data_}).exit_code, 0);
 }
@@ -318,7 +294,7 @@ TEST_F(CtlTest, RestartReusesOptionsFromOptsFile) {
   const std::string args_before = ReadWholeFile(data_ + "/fake_args").value_or("");
   ASSERT_NE(args_before.find("cluster_name=a b\n"), std::string::npos) << args_before;
 
-  ToolResult r = CtlFake("restart");
+  ProgramResult r = CtlFake("restart");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("server stopped\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("server started\n"), std::string::npos) << r.out;
@@ -337,7 +313,7 @@ TEST_F(CtlTest, RestartReusesOptionsFromOptsFile) {
 
 TEST_F(CtlTest, RestartWithoutServer) {
   // No opts file: nothing to restart from.
-  ToolResult r = CtlFake("restart");
+  ProgramResult r = CtlFake("restart");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-ctl: could not read file \"" + data_ + "/postmaster.opts\"\n");
 
@@ -351,7 +327,7 @@ TEST_F(CtlTest, RestartWithoutServer) {
 }
 
 TEST_F(CtlTest, StartFailureIsReported) {
-  ToolResult r = CtlFake("start", {}, {{"FAKE_KEEL_MODE", "exit"}});
+  ProgramResult r = CtlFake("start", {}, {{"FAKE_KEEL_MODE", "exit"}});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find(" stopped waiting\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.err, "keel-ctl: could not start server\nExamine the log output.\n");
@@ -362,7 +338,7 @@ TEST_F(CtlTest, SecondStartWarnsAndFails) {
   ASSERT_EQ(CtlFake("start").exit_code, 0);
   pid_t first = RunningPid();
   // The stand-in in "exit" mode plays a server that refuses the locked directory.
-  ToolResult r = CtlFake("start", {}, {{"FAKE_KEEL_MODE", "exit"}});
+  ProgramResult r = CtlFake("start", {}, {{"FAKE_KEEL_MODE", "exit"}});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err.rfind("keel-ctl: another server might be running; trying to start server "
                         "anyway\n",
@@ -375,7 +351,7 @@ TEST_F(CtlTest, SecondStartWarnsAndFails) {
 }
 
 TEST_F(CtlTest, StartTimeout) {
-  ToolResult r = CtlFake("start", {"-t", "1"}, {{"FAKE_KEEL_MODE", "never_ready"}});
+  ProgramResult r = CtlFake("start", {"-t", "1"}, {{"FAKE_KEEL_MODE", "never_ready"}});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find(" stopped waiting\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.err, "keel-ctl: server did not start in time\n");
@@ -386,7 +362,7 @@ TEST_F(CtlTest, StartTimeout) {
 
 TEST_F(CtlTest, StopTimeout) {
   ASSERT_EQ(CtlFake("start", {}, {{"FAKE_KEEL_MODE", "ignore_int"}}).exit_code, 0);
-  ToolResult r = Ctl({"stop", "-D", data_, "-t", "1"});
+  ProgramResult r = Ctl({"stop", "-D", data_, "-t", "1"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find(" failed\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.err, "keel-ctl: server does not shut down\n");
@@ -394,24 +370,25 @@ TEST_F(CtlTest, StopTimeout) {
 }
 
 TEST_F(CtlTest, NoWait) {
-  ToolResult r = CtlFake("start", {"-W"});
+  ProgramResult r = CtlFake("start", {"-W"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "server starting\n");
-  ASSERT_TRUE(Eventually([&] { return Ctl({"status", "-D", data_}).exit_code == 0; }));
+  ASSERT_TRUE(WaitUntil([&] { return Ctl({"status", "-D", data_}).exit_code == 0; }));
   pid_t pid = RunningPid();
   r = Ctl({"stop", "-W", "-D", data_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "server shutting down\n");
-  EXPECT_TRUE(Eventually([&] { return !ProcessIsAlive(pid); }));
-  EXPECT_TRUE(Eventually([&] { return Ctl({"status", "-D", data_}).exit_code == 3; }));
+  EXPECT_TRUE(WaitUntil([&] { return !ProcessIsAlive(pid); }));
+  EXPECT_TRUE(WaitUntil([&] { return Ctl({"status", "-D", data_}).exit_code == 3; }));
 }
 
 TEST_F(CtlTest, ServerDoesNotInheritIgnoredSignals) {
   // keel-ctl started with SIGINT ignored (as `nohup` or a script may do): the server must still
   // get the default disposition, or fast shutdown could never reach it. (A shell cannot trap a
   // signal that was ignored when it started, so the stand-in shows the difference.)
-  ToolResult r = RunTool({"/bin/sh", "-c", "trap '' INT; exec \"$0\" \"$@\"", ToolPath("keel-ctl"),
-                          "start", "-D", data_, "-p", fake_, "-l", log_});
+  ProgramResult r = RunProgram({"/bin/sh", "-c", "trap '' INT; exec \"$0\" \"$@\"",
+                                KeelBinary("keel-ctl"), "start", "-D", data_, "-p", fake_, "-l",
+                                log_});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = Ctl({"stop", "-D", data_, "-m", "fast", "-t", "20"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -419,7 +396,7 @@ TEST_F(CtlTest, ServerDoesNotInheritIgnoredSignals) {
 }
 
 TEST_F(CtlTest, SilentStartAndStop) {
-  ToolResult r = CtlFake("start", {"-s"});
+  ProgramResult r = CtlFake("start", {"-s"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");
   r = Ctl({"stop", "-s", "-D", data_});

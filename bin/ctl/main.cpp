@@ -86,15 +86,8 @@ bool ParseMode(const char* text, keel::ctl::ShutdownMode* mode) {
 // when the program is done (help, version, usage error), nullopt to go on.
 std::optional<int> ParseCommandLine(int argc, char** argv, keel::ctl::CtlOptions* options,
                                     std::string* command, const char** data_dir_option) {
-  if (argc > 1) {
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0) {
-      PrintUsage();
-      return 0;
-    }
-    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-      printf("%s\n", keel::tools::VersionLine("keel-ctl").c_str());
-      return 0;
-    }
+  if (std::optional<int> done = keel::tools::HandleHelpOrVersion(argc, argv, PrintUsage)) {
+    return done;
   }
   enum LongOnly { kHelp = 1000 };
   static const struct option kLongOptions[] = {
@@ -140,7 +133,7 @@ std::optional<int> ParseCommandLine(int argc, char** argv, keel::ctl::CtlOptions
         timeout_given = true;
         break;
       case 'V':
-        printf("%s\n", keel::tools::VersionLine("keel-ctl").c_str());
+        keel::tools::PrintVersion();
         return 0;
       case 'w': options->wait = true; break;
       case 'W': options->wait = false; break;
@@ -148,7 +141,7 @@ std::optional<int> ParseCommandLine(int argc, char** argv, keel::ctl::CtlOptions
         PrintUsage();
         return 0;
       default:
-        if (c == '?' && strcmp(argv[optind - 1], "-?") == 0) {
+        if (keel::tools::IsHelpOption(c, argv)) {
           PrintUsage();
           return 0;
         }

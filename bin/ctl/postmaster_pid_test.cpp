@@ -5,19 +5,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
-#include <thread>
 
 #include <gtest/gtest.h>
 
-#include "bin/common/tool_test_support.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait_until.h"
 
 namespace keel::ctl {
 namespace {
 
-using tools::testing::TempDir;
-using tools::testing::WriteWholeFile;
+using keel::testing::TempDir;
+using keel::testing::WaitUntil;
+using keel::testing::WriteWholeFile;
 
 PidFileRead Read(const std::string& path, PostmasterPid* out) {
   int saved_errno = 0;
@@ -95,11 +96,7 @@ TEST(ProcessIsAliveTest, LiveDeadZombieSelf) {
   EXPECT_TRUE(ProcessIsAlive(child));
   ASSERT_EQ(::kill(child, SIGKILL), 0);
   // Not reaped yet: a zombie, which counts as dead.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (ProcessIsAlive(child) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_FALSE(ProcessIsAlive(child));
+  EXPECT_TRUE(WaitUntil([child] { return !ProcessIsAlive(child); }, 20, 10));
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);  // it really was unreaped until now
   EXPECT_FALSE(ProcessIsAlive(child));

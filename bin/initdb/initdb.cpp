@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -31,6 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using tools::PrintError;
 using tools::PrintHint;
+using tools::PrintProgress;
 
 // Thrown after the error has been printed; RunInitdb cleans up and exits 1.
 struct StepFailed {};
@@ -41,19 +41,7 @@ constexpr const char* kPasswordFileName = "keel_passwd";
 
 std::string ErrnoString() { return ErrnoText(errno); }
 
-void Progress(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-void Progress(const char* fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  vprintf(fmt, args);
-  va_end(args);
-  fflush(stdout);
-}
-
-void Ok() {
-  printf("ok\n");
-  fflush(stdout);
-}
+void Ok() { PrintProgress("ok\n"); }
 
 // Writes a new file with `mode`; fails if it exists (I3: nothing is overwritten).
 void WriteNewFile(const std::string& path, std::string_view contents, mode_t mode) {
@@ -254,10 +242,16 @@ ResolvedAuth ResolveAuth(const InitdbOptions& options) {
   return auth;
 }
 
-void PrintKeelError(const Error& e) {
-  PrintError("%s", e.message().c_str());
-  if (!e.detail().empty()) tools::PrintDetail("%s", e.detail().c_str());
-  if (!e.hint().empty()) PrintHint("%s", e.hint().c_str());
+// Runs `step`, which reports failures by throwing keel::Error (code shared with the server);
+// prints such an error in the frontend style and fails the step.
+template <typename F>
+auto ReportingErrors(F&& step) -> decltype(step()) {
+  try {
+    return step();
+  } catch (const Error& e) {
+    tools::PrintErrorReport(e);
+    throw StepFailed{};
+  }
 }
 
 // Creates the data directory or takes over an empty one (I1); sets `*created` /
@@ -265,13 +259,13 @@ void PrintKeelError(const Error& e) {
 void PrepareDataDir(const std::string& data_dir, bool* created, bool* fixed_existing) {
   switch (ExamineDataDir(data_dir)) {
     case DirState::kMissing:
-      Progress("creating directory %s ... ", data_dir.c_str());
+      PrintProgress("creating directory %s ... ", data_dir.c_str());
       MakeDirectoryTree(data_dir);
       *created = true;
       Ok();
       return;
     case DirState::kEmpty:
-      Progress("fixing permissions on existing directory %s ... ", data_dir.c_str());
+      PrintProgress("fixing permissions on existing directory %s ... ", data_dir.c_str());
       *fixed_existing = true;
       if (::chmod(data_dir.c_str(), 0700) != 0) {
         PrintError("could not change permissions of directory \"%s\": %s", data_dir.c_str(),
@@ -308,7 +302,7 @@ void CreateCluster(const InitdbOptions& options, const std::string& data_dir,
                    const std::string& password, bool* created, bool* fixed_existing) {
   PrepareDataDir(data_dir, created, fixed_existing);
 
-  Progress("creating subdirectories ... ");
+  PrintProgress("creating subdirectories ... ");
   for (const char* sub : kSubdirectories) {
     std::string path = data_dir + "/" + sub;
     if (::mkdir(path.c_str(), 0700) != 0) {
@@ -318,41 +312,29 @@ void CreateCluster(const InitdbOptions& options, const std::string& data_dir,
   }
   Ok();
 
-  Progress("creating configuration files ... ");
+  PrintProgress("creating configuration files ... ");
   WriteNewFile(data_dir + "/KEEL_VERSION", kVersionFileContents, 0600);
   WriteNewFile(data_dir + "/keel.conf", KeelConfText(), 0600);
   WriteNewFile(data_dir + "/keel_hba.conf", HbaConfText(methods.local, methods.host), 0600);
   Ok();
 
   if (!options.pwfile.empty()) {
-    Progress("setting password for superuser \"%s\" ... ", superuser.c_str());
-    std::string verifier;
-    try {
-      verifier = auth::ScramBuildVerifier(password);
-    } catch (const Error& e) {
-      PrintKeelError(e);
-      throw StepFailed{};
-    }
-    try {
+    PrintProgress("setting password for superuser \"%s\" ... ", superuser.c_str());
+    std::string verifier = ReportingErrors([&] { return auth::ScramBuildVerifier(password); });
+    ReportingErrors([&] {
       auth::PasswordFile::Write(data_dir + "/" + kPasswordFileName, {{superuser, verifier}});
-    } catch (const Error& e) {
-      PrintKeelError(e);
-      throw StepFailed{};
-    }
+    });
     Ok();
   }
 
-  Progress("writing control file ... ");
-  try {
+  PrintProgress("writing control file ... ");
+  ReportingErrors([&] {
     transam::WriteControlFile(data_dir, transam::NewControlFile(options.data_checksums));
-  } catch (const Error& e) {
-    PrintKeelError(e);
-    throw StepFailed{};
-  }
+  });
   Ok();
 
   if (options.sync) {
-    Progress("syncing data to disk ... ");
+    PrintProgress("syncing data to disk ... ");
     SyncDataDir(data_dir);
     Ok();
   }

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -13,18 +15,20 @@
 #include "backend/protocol/auth/hba.h"
 #include "backend/protocol/auth/password_file.h"
 #include "backend/protocol/auth/scram.h"
-#include "bin/common/tool_test_support.h"
+#include "bin/common/tool_test_fixture.h"
+#include "tests/support/files.h"
+#include "tests/support/run_program.h"
+#include "tests/support/temp_dir.h"
 
 namespace keel::initdb {
 namespace {
 
 namespace fs = std::filesystem;
-using tools::testing::ReadWholeFile;
-using tools::testing::RunTool;
-using tools::testing::TempDir;
-using tools::testing::ToolPath;
-using tools::testing::ToolResult;
-using tools::testing::WriteWholeFile;
+using keel::testing::EnvChanges;
+using keel::testing::ProgramResult;
+using keel::testing::ReadWholeFile;
+using keel::testing::TempDir;
+using keel::testing::WriteWholeFile;
 
 mode_t ModeOf(const std::string& path) {
   struct stat st;
@@ -32,9 +36,8 @@ mode_t ModeOf(const std::string& path) {
   return st.st_mode & 07777;
 }
 
-ToolResult Initdb(std::vector<std::string> args) {
-  args.insert(args.begin(), ToolPath("keel-initdb"));
-  return RunTool(args);
+ProgramResult Initdb(std::vector<std::string> args, const EnvChanges& env = {}) {
+  return tools::RunTool("keel-initdb", std::move(args), env);
 }
 
 std::string OsUser() {
@@ -54,7 +57,7 @@ std::vector<auth::HbaMethod> HbaMethods(const std::string& data_dir) {
 TEST(InitdbTest, CreatesLayoutWithValidControlFile) {
   TempDir tmp;
   const std::string data = tmp.path() + "/data";
-  ToolResult r = Initdb({"-D", data});  // with sync, the default
+  ProgramResult r = Initdb({"-D", data});  // with sync, the default
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
 
   EXPECT_EQ(ModeOf(data), 0700u);
@@ -98,7 +101,7 @@ TEST(InitdbTest, UsesExistingEmptyDirectoryAndFixesMode) {
   const std::string data = tmp.path() + "/data";
   ASSERT_EQ(::mkdir(data.c_str(), 0755), 0);
   ASSERT_EQ(::chmod(data.c_str(), 0755), 0);
-  ToolResult r = Initdb({"-D", data, "--no-sync", "--no-data-checksums"});
+  ProgramResult r = Initdb({"-D", data, "--no-sync", "--no-data-checksums"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("fixing permissions on existing directory " + data + " ... ok"),
             std::string::npos)
@@ -114,7 +117,7 @@ TEST(InitdbTest, RefusesNonEmptyDirectory) {
   const std::string data = tmp.path() + "/data";
   ASSERT_EQ(::mkdir(data.c_str(), 0700), 0);
   ASSERT_TRUE(WriteWholeFile(data + "/precious", "keep me"));
-  ToolResult r = Initdb({"-D", data, "--no-sync"});
+  ProgramResult r = Initdb({"-D", data, "--no-sync"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-initdb: error: directory \"" + data + "\" exists but is not empty\n"
                    "keel-initdb: hint: If you want to create a new database system, either "
@@ -137,7 +140,7 @@ TEST(InitdbTest, RefusesAFileAsDataDirectory) {
   TempDir tmp;
   const std::string data = tmp.path() + "/file";
   ASSERT_TRUE(WriteWholeFile(data, "x"));
-  ToolResult r = Initdb({"-D", data, "--no-sync"});
+  ProgramResult r = Initdb({"-D", data, "--no-sync"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-initdb: error: could not access directory \"" + data +
                        "\": Not a directory\n");
@@ -146,7 +149,7 @@ TEST(InitdbTest, RefusesAFileAsDataDirectory) {
 TEST(InitdbTest, WritesChosenAuthMethods) {
   TempDir tmp;
   const std::string data = tmp.path() + "/data";
-  ToolResult r = Initdb({"-D", data, "--no-sync", "--auth-local=peer", "--auth-host=reject"});
+  ProgramResult r = Initdb({"-D", data, "--no-sync", "--auth-local=peer", "--auth-host=reject"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("trust"), std::string::npos) << r.err;  // no warning: both chosen
   EXPECT_EQ(HbaMethods(data), (std::vector<auth::HbaMethod>{
@@ -181,7 +184,7 @@ TEST(InitdbTest, WritesChosenAuthMethods) {
 TEST(InitdbTest, RejectsInvalidAuthMethod) {
   TempDir tmp;
   const std::string data = tmp.path() + "/data";
-  ToolResult r = Initdb({"-D", data, "--auth-local=bogus"});
+  ProgramResult r = Initdb({"-D", data, "--auth-local=bogus"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-initdb: error: invalid authentication method \"bogus\" for \"local\" "
                    "connections\n");
@@ -196,7 +199,7 @@ TEST(InitdbTest, PasswordMethodWithoutPwfileFails) {
   TempDir tmp;
   const std::string data = tmp.path() + "/data";
   for (const char* option : {"-Ascram-sha-256", "--auth-host=md5", "--auth-local=password"}) {
-    ToolResult r = Initdb({"-D", data, option});
+    ProgramResult r = Initdb({"-D", data, option});
     EXPECT_EQ(r.exit_code, 1) << option;
     EXPECT_EQ(r.err, "keel-initdb: error: must specify a password for the superuser to enable "
                      "password authentication\n")
@@ -210,7 +213,7 @@ TEST(InitdbTest, PwfileWritesScramVerifier) {
   const std::string data = tmp.path() + "/data";
   const std::string pwfile = tmp.path() + "/pw";
   ASSERT_TRUE(WriteWholeFile(pwfile, "s3cret pass\nsecond line ignored\n"));
-  ToolResult r = Initdb({"-D", data, "--no-sync", "-U", "alice", "-A", "scram-sha-256",
+  ProgramResult r = Initdb({"-D", data, "--no-sync", "-U", "alice", "-A", "scram-sha-256",
                          "--pwfile=" + pwfile});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(ModeOf(data + "/keel_passwd"), 0600u);
@@ -241,7 +244,7 @@ TEST(InitdbTest, BadPwfile) {
   const std::string data = tmp.path() + "/data";
   const std::string pwfile = tmp.path() + "/pw";
   ASSERT_TRUE(WriteWholeFile(pwfile, "\n"));
-  ToolResult r = Initdb({"-D", data, "--pwfile=" + pwfile});
+  ProgramResult r = Initdb({"-D", data, "--pwfile=" + pwfile});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-initdb: error: password file \"" + pwfile + "\" is empty\n");
   r = Initdb({"-D", data, "--pwfile=" + tmp.path() + "/missing"});
@@ -254,7 +257,7 @@ TEST(InitdbTest, BadPwfile) {
 TEST(InitdbTest, SuperuserNameChecks) {
   TempDir tmp;
   const std::string data = tmp.path() + "/data";
-  ToolResult r = Initdb({"-D", data, "-U", "pg_admin"});
+  ProgramResult r = Initdb({"-D", data, "-U", "pg_admin"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-initdb: error: superuser name \"pg_admin\" is disallowed; role names "
                    "cannot begin with \"pg_\"\n");
@@ -267,7 +270,7 @@ TEST(InitdbTest, SuperuserNameChecks) {
 TEST(InitdbTest, DataDirectoryFromEnvironmentOrArgument) {
   TempDir tmp;
   const std::string data = tmp.path() + "/from_env";
-  ToolResult r = RunTool({ToolPath("keel-initdb"), "--no-sync"}, {{"KEELDATA", data}});
+  ProgramResult r = Initdb({"--no-sync"}, {{"KEELDATA", data}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(data + "/global/control"));
 
@@ -280,22 +283,42 @@ TEST(InitdbTest, DataDirectoryFromEnvironmentOrArgument) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("keel-initdb: error: no data directory specified\n"), std::string::npos)
       << r.err;
+
+  // T5: one positional argument at most, and none besides -D.
+  const std::string extra = tmp.path() + "/extra";
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--no-sync", positional + "2", extra}, {"--no-sync", "-D", positional + "3", extra}}) {
+    r = Initdb(args);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "keel-initdb: error: too many command-line arguments (first is \"" + extra +
+                         "\")\nkeel-initdb: hint: Try \"keel-initdb --help\" for more "
+                         "information.\n");
+    EXPECT_FALSE(fs::exists(positional + "2"));
+    EXPECT_FALSE(fs::exists(positional + "3"));
+  }
 }
 
 TEST(InitdbTest, EncodingHelpAndVersion) {
   TempDir tmp;
-  ToolResult r = Initdb({"-D", tmp.path() + "/d", "-E", "LATIN1"});
+  ProgramResult r = Initdb({"-D", tmp.path() + "/d", "-E", "LATIN1"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("encoding \"LATIN1\" is not supported"), std::string::npos);
   r = Initdb({"-D", tmp.path() + "/d", "-E", "utf8", "--no-sync"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 
-  r = Initdb({"--help"});
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("Usage:\n  keel-initdb [OPTION]... [DATADIR]"), std::string::npos);
-  r = Initdb({"--version"});
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.out.rfind("keel-initdb (Keel) ", 0), 0u) << r.out;
+  // bin/README.md T4: both spellings first, and -? / -V after other options.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"-?"}, {"-N", "-?"}}) {
+    r = Initdb(args);
+    EXPECT_EQ(r.exit_code, 0) << args.back();
+    EXPECT_NE(r.out.find("Usage:\n  keel-initdb [OPTION]... [DATADIR]"), std::string::npos);
+  }
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--version"}, {"-V"}, {"-N", "-V"}}) {
+    r = Initdb(args);
+    EXPECT_EQ(r.exit_code, 0) << args.back();
+    EXPECT_EQ(r.out.rfind("keel-initdb (Keel) ", 0), 0u) << r.out;
+  }
   r = Initdb({"--bogus-option"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("Try \"keel-initdb --help\" for more information."), std::string::npos);
@@ -304,7 +327,7 @@ TEST(InitdbTest, EncodingHelpAndVersion) {
 TEST(InitdbTest, QuotesDataDirectoryInInstructions) {
   TempDir tmp;
   const std::string data = tmp.path() + "/my data";
-  ToolResult r = Initdb({"-D", data, "--no-sync"});
+  ProgramResult r = Initdb({"-D", data, "--no-sync"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("    keel-ctl -D '" + data + "' -l logfile start\n"), std::string::npos)
       << r.out;

@@ -53,15 +53,8 @@ bool IsUtf8Name(const char* name) {
 // (help, version, usage error), nullopt to go on.
 std::optional<int> ParseCommandLine(int argc, char** argv, keel::initdb::InitdbOptions* options) {
   using keel::tools::PrintError;
-  if (argc > 1) {
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0) {
-      PrintUsage();
-      return 0;
-    }
-    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-      printf("%s\n", keel::tools::VersionLine("keel-initdb").c_str());
-      return 0;
-    }
+  if (std::optional<int> done = keel::tools::HandleHelpOrVersion(argc, argv, PrintUsage)) {
+    return done;
   }
   enum LongOnly { kAuthHost = 1000, kAuthLocal, kPwfile, kNoDataChecksums, kNoInstructions,
                   kHelp };
@@ -104,13 +97,13 @@ std::optional<int> ParseCommandLine(int argc, char** argv, keel::initdb::InitdbO
       case 'N': options->sync = false; break;
       case kNoInstructions: options->print_instructions = false; break;
       case 'V':
-        printf("%s\n", keel::tools::VersionLine("keel-initdb").c_str());
+        keel::tools::PrintVersion();
         return 0;
       case kHelp:
         PrintUsage();
         return 0;
       default:
-        if (c == '?' && strcmp(argv[optind - 1], "-?") == 0) {
+        if (keel::tools::IsHelpOption(c, argv)) {
           PrintUsage();
           return 0;
         }
@@ -124,12 +117,7 @@ std::optional<int> ParseCommandLine(int argc, char** argv, keel::initdb::InitdbO
     if (options->auth_host.empty()) options->auth_host = auth_both;
   }
   // A non-option argument is the data directory, as in initdb.
-  if (optind < argc && data_dir_option == nullptr) data_dir_option = argv[optind++];
-  if (optind < argc) {
-    PrintError("too many command-line arguments (first is \"%s\")", argv[optind]);
-    keel::tools::PrintTryHelpHint();
-    return 1;
-  }
+  if (!keel::tools::TakeDataDirArgument(argc, argv, &data_dir_option)) return 1;
   std::optional<std::string> data_dir = keel::tools::DataDirFromOptionOrEnv(data_dir_option);
   if (!data_dir) {
     PrintError("no data directory specified");

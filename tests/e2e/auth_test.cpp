@@ -6,6 +6,9 @@
 
 #include "tests/e2e/raw_client.h"
 #include "tests/e2e/test_cluster.h"
+#include "tests/support/files.h"
+#include "tests/support/run_program.h"
+#include "tests/support/temp_dir.h"
 
 namespace keel::testing {
 namespace {
@@ -30,7 +33,7 @@ std::string Md5Secret(const std::string& password, const std::string& user) {
 // A cluster whose superuser "keel" has kPassword, with `method` for local and host lines.
 std::unique_ptr<TestCluster> PasswordCluster(const std::string& method, TempDir& tmp) {
   std::string pwfile = tmp.path() + "/pw";
-  WriteFile(pwfile, std::string(kPassword) + "\n");
+  EXPECT_TRUE(WriteWholeFile(pwfile, std::string(kPassword) + "\n"));
   return std::make_unique<TestCluster>(
       std::vector<std::string>{"--auth=" + method, "--pwfile=" + pwfile});
 }
@@ -78,7 +81,8 @@ TEST(AuthTest, ScramSha256AcceptsRightPasswordAndRejectsWrongOne) {
 TEST(AuthTest, Md5WithMd5SecretRunsMd5Exchange) {
   TempDir tmp;
   auto cluster = PasswordCluster("md5", tmp);
-  WriteFile(cluster->data_dir() + "/keel_passwd", "keel:" + Md5Secret(kPassword, "keel") + "\n");
+  ASSERT_TRUE(WriteWholeFile(cluster->data_dir() + "/keel_passwd",
+                             "keel:" + Md5Secret(kPassword, "keel") + "\n"));
   ASSERT_TRUE(cluster->Start());
   EXPECT_EQ(FirstAuthRequest(cluster->port()), 5);
   ConnectAttempt good = TryConnect(cluster->ConnInfo(std::string("password='") + kPassword + "'"));
@@ -128,11 +132,11 @@ TEST(AuthTest, RejectAndMissingHbaEntryGive28000) {
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    CommandResult r = RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+    ProgramResult r = RunProgram({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
                                   "-keyout", cluster_.data_dir() + "/server.key", "-out",
                                   cluster_.data_dir() + "/server.crt", "-days", "2", "-subj",
                                   "/CN=localhost"});
-    ASSERT_EQ(r.exit_code, 0) << r.output;
+    ASSERT_EQ(r.exit_code, 0) << r.Output();
     chmod((cluster_.data_dir() + "/server.key").c_str(), 0600);
     cluster_.AppendConf("ssl = on");
   }
@@ -152,10 +156,12 @@ TEST_F(TlsTest, SslModeRequireConnectsOverTls) {
 
 TEST_F(TlsTest, ScramOverTlsWithChannelBinding) {
   TempDir tmp;
-  WriteFile(tmp.path() + "/pw", std::string(kPassword) + "\n");
+  ASSERT_TRUE(WriteWholeFile(tmp.path() + "/pw", std::string(kPassword) + "\n"));
   TestCluster cluster({"--auth=scram-sha-256", "--pwfile=" + tmp.path() + "/pw"});
-  ASSERT_EQ(RunCommand({"cp", cluster_.data_dir() + "/server.key", cluster_.data_dir() + "/server.crt",
-                        cluster.data_dir()}).exit_code, 0);
+  ASSERT_EQ(RunProgram({"cp", cluster_.data_dir() + "/server.key",
+                        cluster_.data_dir() + "/server.crt", cluster.data_dir()})
+                .exit_code,
+            0);
   chmod((cluster.data_dir() + "/server.key").c_str(), 0600);
   cluster.AppendConf("ssl = on");
   ASSERT_TRUE(cluster.Start());

@@ -12,6 +12,10 @@
 
 #include "tests/e2e/raw_client.h"
 #include "tests/e2e/test_cluster.h"
+#include "tests/support/files.h"
+#include "tests/support/free_port.h"
+#include "tests/support/run_program.h"
+#include "tests/support/wait_until.h"
 
 namespace keel::testing {
 namespace {
@@ -32,13 +36,12 @@ class LifecycleTest : public ::testing::Test {
 
 // True once `pid` has exited (reaping it if it is our child).
 bool WaitGone(pid_t pid, int timeout_s) {
-  auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
-  while (Clock::now() < deadline) {
-    waitpid(pid, nullptr, WNOHANG);
-    if (kill(pid, 0) != 0 && errno == ESRCH) return true;
-    SleepMs(20);
-  }
-  return false;
+  return WaitUntil(
+      [pid] {
+        waitpid(pid, nullptr, WNOHANG);
+        return kill(pid, 0) != 0 && errno == ESRCH;
+      },
+      timeout_s);
 }
 
 bool SessionWorks(PGconn* conn) {
@@ -66,13 +69,7 @@ TEST_F(LifecycleTest, SigkillOfBackendRestartsEverything) {
   std::vector<pid_t> before = cluster.ChildPids();
   kill(PQbackendPID(victim.get()), SIGKILL);
   // The bystander is told to go away: its shared memory may be corrupt.
-  auto deadline = Clock::now() + std::chrono::seconds(10);
-  bool bystander_dropped = false;
-  while (Clock::now() < deadline && !bystander_dropped) {
-    bystander_dropped = !SessionWorks(bystander.get());
-    if (!bystander_dropped) SleepMs(50);
-  }
-  EXPECT_TRUE(bystander_dropped);
+  EXPECT_TRUE(WaitUntil([&bystander] { return !SessionWorks(bystander.get()); }, 10, 50));
   auto start = Clock::now();
   ASSERT_TRUE(cluster.WaitUntilAccepting(15)) << cluster.log();
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(10));
@@ -104,10 +101,10 @@ TEST_F(LifecycleTest, FastStopWithClientsTakesUnderTwoSeconds) {
     ASSERT_EQ(PQstatus(clients.back().get()), CONNECTION_OK);
   }
   auto start = Clock::now();
-  CommandResult r = RunCommand({KeelBinary("keel-ctl"), "stop", "-D", cluster.data_dir(), "-m",
-                                "fast"}, 30);
+  ProgramResult r =
+      RunProgram({KeelBinary("keel-ctl"), "stop", "-D", cluster.data_dir(), "-m", "fast"}, {}, 30);
   auto elapsed = Clock::now() - start;
-  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.exit_code, 0) << r.Output();
   EXPECT_LT(elapsed, std::chrono::seconds(2));
   EXPECT_TRUE(WaitGone(cluster.postmaster_pid(), 10));
   cluster.Forget();
@@ -166,8 +163,8 @@ TEST_F(LifecycleTest, StalePidFileIsRemoved) {
   pid_t dead = fork();
   if (dead == 0) _exit(0);
   waitpid(dead, nullptr, 0);
-  WriteFile(cluster.data_dir() + "/postmaster.pid", std::to_string(dead) + "\n" +
-                                                        cluster.data_dir() + "\n");
+  ASSERT_TRUE(WriteWholeFile(cluster.data_dir() + "/postmaster.pid",
+                             std::to_string(dead) + "\n" + cluster.data_dir() + "\n"));
   ASSERT_TRUE(cluster.Start());
   EXPECT_NE(cluster.log().find("removing stale lock file"), std::string::npos);
 }
@@ -214,15 +211,12 @@ TEST_F(LifecycleTest, ReloadAppliesNewHbaToNewConnectionsOnly) {
   PgConn existing = cluster.Connect();
   ASSERT_EQ(PQstatus(existing.get()), CONNECTION_OK);
   cluster.WriteHba("host all all 127.0.0.1/32 reject\n");
-  CommandResult r = RunCommand({KeelBinary("keel-ctl"), "reload", "-D", cluster.data_dir()});
-  EXPECT_EQ(r.exit_code, 0) << r.output;
+  ProgramResult r = RunProgram({KeelBinary("keel-ctl"), "reload", "-D", cluster.data_dir()});
+  EXPECT_EQ(r.exit_code, 0) << r.Output();
   std::string sqlstate;
-  auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (Clock::now() < deadline && sqlstate != "28000") {
-    sqlstate = TryConnect(cluster.ConnInfo()).sqlstate;
-    if (sqlstate != "28000") SleepMs(100);
-  }
-  EXPECT_EQ(sqlstate, "28000");
+  EXPECT_TRUE(WaitUntil(
+      [&] { return (sqlstate = TryConnect(cluster.ConnInfo()).sqlstate) == "28000"; }, 10, 100))
+      << "last SQLSTATE: " << sqlstate;
   EXPECT_TRUE(SessionWorks(existing.get()));
   EXPECT_NE(cluster.log().find("received SIGHUP, reloading configuration files"), std::string::npos);
 }

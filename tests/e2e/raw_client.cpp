@@ -8,10 +8,30 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
 namespace keel::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Waits until `fd` is readable or `deadline` passes, then receives up to `size` bytes into
+// `buf`. Returns recv()'s result, or -1 with errno ETIMEDOUT when nothing became readable in
+// time (at once when the deadline has passed, so callers' loops always end).
+ssize_t RecvBefore(int fd, Clock::time_point deadline, char* buf, size_t size) {
+  int left = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+  pollfd pfd{fd, POLLIN, 0};
+  if (left <= 0 || poll(&pfd, 1, left) <= 0) {
+    errno = ETIMEDOUT;
+    return -1;
+  }
+  return recv(fd, buf, size, 0);
+}
+
+}  // namespace
 
 RawClient::RawClient(int port) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -51,26 +71,19 @@ std::string RawClient::Read(size_t max, int timeout_ms) {
     buffer_.erase(0, out.size());
     return out;
   }
-  pollfd pfd{fd_, POLLIN, 0};
-  if (poll(&pfd, 1, timeout_ms) <= 0) return "";
   char buf[8192];
-  ssize_t n = recv(fd_, buf, std::min(max, sizeof(buf)), 0);
+  ssize_t n = RecvBefore(fd_, Clock::now() + std::chrono::milliseconds(timeout_ms), buf,
+                         std::min(max, sizeof(buf)));
   if (n <= 0) return "";
   return std::string(buf, static_cast<size_t>(n));
 }
 
 std::optional<RawClient::Message> RawClient::ReadMessage(int timeout_ms) {
-  using Clock = std::chrono::steady_clock;
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   auto fill = [&](size_t need) {
     while (buffer_.size() < need) {
-      int left = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-      if (left <= 0) return false;
-      pollfd pfd{fd_, POLLIN, 0};
-      if (poll(&pfd, 1, left) <= 0) return false;
       char buf[8192];
-      ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      ssize_t n = RecvBefore(fd_, deadline, buf, sizeof(buf));
       if (n <= 0) return false;
       buffer_.append(buf, static_cast<size_t>(n));
     }
@@ -93,18 +106,13 @@ std::optional<RawClient::Message> RawClient::ReadUntil(char type, int timeout_ms
 }
 
 bool RawClient::WaitClosed(int timeout_ms) {
-  using Clock = std::chrono::steady_clock;
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   buffer_.clear();
   for (;;) {
-    int left = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-    if (left <= 0) return false;
-    pollfd pfd{fd_, POLLIN, 0};
-    if (poll(&pfd, 1, left) <= 0) return false;
     char buf[8192];
-    ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+    ssize_t n = RecvBefore(fd_, deadline, buf, sizeof(buf));
     if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+    if (n < 0 && errno == ETIMEDOUT) return false;
   }
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tests/e2e/test_cluster.h"
+#include "tests/support/run_program.h"
 
 namespace keel::testing {
 namespace {
@@ -15,24 +16,25 @@ TEST(ServerTest, PgIsReadyAnswersOverTcpAndUnixSocket) {
   TestCluster cluster;
   ASSERT_TRUE(cluster.Start());
   std::string port = std::to_string(cluster.port());
-  CommandResult tcp = RunCommand({"pg_isready", "-h", "127.0.0.1", "-p", port, "-t", "10"});
-  EXPECT_EQ(tcp.exit_code, 0) << tcp.output;
-  EXPECT_NE(tcp.output.find("accepting connections"), std::string::npos) << tcp.output;
-  CommandResult unix_socket =
-      RunCommand({"pg_isready", "-h", cluster.socket_dir(), "-p", port, "-t", "10"});
-  EXPECT_EQ(unix_socket.exit_code, 0) << unix_socket.output;
+  ProgramResult tcp = RunProgram({"pg_isready", "-h", "127.0.0.1", "-p", port, "-t", "10"});
+  EXPECT_EQ(tcp.exit_code, 0) << tcp.Output();
+  EXPECT_NE(tcp.Output().find("accepting connections"), std::string::npos) << tcp.Output();
+  ProgramResult unix_socket =
+      RunProgram({"pg_isready", "-h", cluster.socket_dir(), "-p", port, "-t", "10"});
+  EXPECT_EQ(unix_socket.exit_code, 0) << unix_socket.Output();
 }
 
 TEST(ServerTest, PsqlGetsNotSupportedErrorAndExitsCleanly) {
   TestCluster cluster;
   ASSERT_TRUE(cluster.Start());
-  CommandResult r = RunCommand({"psql", "-X", "-h", "127.0.0.1", "-p",
+  ProgramResult r = RunProgram({"psql", "-X", "-h", "127.0.0.1", "-p",
                                 std::to_string(cluster.port()), "-U", "keel", "-d", "postgres",
                                 "-c", "select 1"});
   // psql exits 1 when the server reports an error for -c; the session itself worked.
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("ERROR:  statement not supported yet"), std::string::npos) << r.output;
-  EXPECT_EQ(r.output.find("connection"), std::string::npos) << r.output;
+  EXPECT_EQ(r.exit_code, 1) << r.Output();
+  EXPECT_NE(r.Output().find("ERROR:  statement not supported yet"), std::string::npos)
+      << r.Output();
+  EXPECT_EQ(r.Output().find("connection"), std::string::npos) << r.Output();
 }
 
 TEST(ServerTest, SessionStaysUsableAfterErrors) {

@@ -1,5 +1,6 @@
-// Test harness: a real Keel server in a temporary data directory on a free port, plus
-// helpers to run programs. Used by every end-to-end test. See tests/README.md.
+// Test harness: a real Keel server in a temporary data directory on a free port, and libpq
+// connection helpers. Used by every end-to-end test; the generic helpers (RunProgram, TempDir,
+// files, FreePort) are in tests/support/. See tests/README.md.
 #pragma once
 
 #include <libpq-fe.h>
@@ -9,39 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/run_program.h"
+#include "tests/support/temp_dir.h"
+
 namespace keel::testing {
-
-struct CommandResult {
-  int exit_code = -1;     // -1 when killed by a signal or timed out
-  bool timed_out = false;
-  std::string output;     // stdout and stderr interleaved
-};
-
-// Runs argv[0] (a path, or a name found in PATH) with a time limit, feeding `input` on stdin.
-[[nodiscard]] CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_s = 60,
-                                       const std::string& input = "");
-
-// Path of a Keel binary in the build tree (keel, keel-initdb, keel-ctl ...).
-[[nodiscard]] std::string KeelBinary(const std::string& name);
-
-// A TCP port nobody listens on at the moment of the call.
-[[nodiscard]] int FreePort();
-
-[[nodiscard]] std::string ReadFile(const std::string& path);
-void WriteFile(const std::string& path, const std::string& contents);
-
-// A directory under /tmp removed with everything in it when the object dies.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 struct PgConnDeleter {
   void operator()(PGconn* conn) const { PQfinish(conn); }
@@ -50,14 +22,20 @@ using PgConn = std::unique_ptr<PGconn, PgConnDeleter>;
 
 class TestCluster {
  public:
-  // Runs keel-initdb into a fresh temporary directory with `initdb_args` added.
-  explicit TestCluster(std::vector<std::string> initdb_args = {});
+  // Runs keel-initdb into a fresh temporary directory with `initdb_args` added. The server
+  // started later is `server_binary` from the build's bin/ (test servers such as
+  // keel-torture-server run the real postmaster with their own backend).
+  explicit TestCluster(std::vector<std::string> initdb_args = {},
+                       std::string server_binary = "keel");
   ~TestCluster();  // stops the server (immediate) if it still runs
   TestCluster(const TestCluster&) = delete;
   TestCluster& operator=(const TestCluster&) = delete;
 
-  void AppendConf(const std::string& lines);  // to keel.conf
-  void WriteHba(const std::string& contents);  // replaces keel_hba.conf
+  // Appends `lines` to keel.conf / replaces keel_hba.conf; a failed write fails the test.
+  void AppendConf(const std::string& lines);
+  void WriteHba(const std::string& contents);
+  // Sets an environment variable for the server processes started from now on.
+  void SetEnv(const std::string& name, const std::string& value);
 
   // Starts `keel` on a free port (TCP 127.0.0.1 and a Unix socket in the data directory's
   // parent), logs to server.log, and waits until postmaster.pid says ready. Fails the test
@@ -76,7 +54,8 @@ class TestCluster {
   [[nodiscard]] int port() const { return port_; }
   [[nodiscard]] const std::string& data_dir() const { return data_dir_; }
   [[nodiscard]] const std::string& socket_dir() const { return socket_dir_; }
-  [[nodiscard]] std::string log() const { return ReadFile(log_path_); }
+  // The server's log so far ("" when there is none).
+  [[nodiscard]] std::string log() const;
 
   // "host=127.0.0.1 port=N user=keel dbname=postgres connect_timeout=10 " + extra
   [[nodiscard]] std::string ConnInfo(const std::string& extra = "") const;
@@ -87,7 +66,13 @@ class TestCluster {
   [[nodiscard]] std::vector<pid_t> ChildPids() const;
 
  private:
+  // keel -D <data> with the port (chosen on first use), listen address and socket directory,
+  // then `extra_args`.
+  [[nodiscard]] std::vector<std::string> ServerArgv(const std::vector<std::string>& extra_args);
+
   TempDir dir_;
+  std::string server_binary_;
+  EnvChanges env_;
   std::string data_dir_;
   std::string socket_dir_;
   std::string log_path_;

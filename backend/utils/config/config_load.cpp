@@ -14,14 +14,6 @@
 namespace keel::config {
 namespace {
 
-std::string Lower(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // The value the file gives one setting: its last line (C9).
 struct FileValue {
   const ConfigEntry* entry;
@@ -58,7 +50,7 @@ Plan Check(const ParsedConfig& parsed, Phase phase) {
   // Last occurrence wins: earlier lines for the same name are not checked beyond the name.
   std::unordered_map<std::string, const ConfigEntry*> last;
   for (const ConfigEntry& entry : parsed.entries) {
-    std::string key = Lower(entry.name);
+    std::string key = LowerName(entry.name);
     if (FindSetting(entry.name) == nullptr && !IsCustomSettingName(entry.name)) {
       plan.errors.push_back(ConfigFileError{
           Error(sqlstate::kUndefinedObject,
@@ -70,7 +62,7 @@ Plan Check(const ParsedConfig& parsed, Phase phase) {
     last[key] = &entry;
   }
   for (const ConfigEntry& entry : parsed.entries) {
-    auto it = last.find(Lower(entry.name));
+    auto it = last.find(LowerName(entry.name));
     if (it == last.end() || it->second != &entry) continue;
     const SettingState* state = FindSetting(entry.name);
     try {
@@ -103,7 +95,7 @@ std::string Apply(const Plan& plan, Phase phase, Severity severity,
   }
   for (SettingState* state : AllSettingStates()) {
     const char* name = state->def->name;
-    auto it = plan.values.find(Lower(name));
+    auto it = plan.values.find(LowerName(name));
     const FileValue* fv = it == plan.values.end() ? nullptr : &it->second;
     const std::optional<SettingValue>& old_value =
         state->values[static_cast<int>(SettingSource::kFile)];

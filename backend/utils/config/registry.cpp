@@ -10,15 +10,16 @@
 #include "backend/utils/error/format.h"
 
 namespace keel::config {
-namespace {
 
-std::string Lower(std::string_view name) {
+std::string LowerName(std::string_view name) {
   std::string out(name);
   for (char& c : out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
 }
+
+namespace {
 
 // All registry state of this process. Reached only through Get(), so it exists before the
 // static initialiser in settings_table.cpp uses it (C1).
@@ -34,7 +35,7 @@ struct Registry {
 };
 
 void AddState(Registry& registry, std::unique_ptr<SettingState> state) {
-  std::string key = Lower(state->def->name);
+  std::string key = LowerName(state->def->name);
   KEEL_ASSERT(registry.by_lower_name.count(key) == 0);  // C1: names are unique
   registry.by_lower_name.emplace(std::move(key), state.get());
   registry.states.push_back(std::move(state));
@@ -121,7 +122,7 @@ void InitializeRegistry() {
 
 SettingState* FindSetting(std::string_view name) {
   Registry& registry = Registry::Get();
-  auto it = registry.by_lower_name.find(Lower(name));
+  auto it = registry.by_lower_name.find(LowerName(name));
   return it == registry.by_lower_name.end() ? nullptr : it->second;
 }
 
@@ -407,7 +408,7 @@ void ResetAllSettingsForTest() {
   });
   registry.by_lower_name.clear();
   for (auto& state : registry.states) {
-    registry.by_lower_name.emplace(Lower(state->def->name), state.get());
+    registry.by_lower_name.emplace(LowerName(state->def->name), state.get());
     for (auto& value : state->values) value.reset();
     state->file.clear();
     state->line = 0;

@@ -34,6 +34,10 @@ struct SettingState {
   std::unique_ptr<Placeholder> placeholder;  // owns `def` for placeholders
 };
 
+// `name` with ASCII letters lowered: the key of the case-insensitive lookups of setting names
+// (C1). Only ASCII, so the result does not depend on the locale.
+[[nodiscard]] std::string LowerName(std::string_view name);
+
 // Builds the registry from SettingTable() and gives every variable its boot value (C1).
 // Called once, during static initialisation of settings_table.cpp; later calls do nothing.
 void InitializeRegistry();
