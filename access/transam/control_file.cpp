@@ -215,7 +215,7 @@ void CheckCompatibility(const ControlFileData& data) {
       {"relation segment size (blocks)", data.relation_segment_blocks, kRelationSegmentBlocks,
        "It looks like you need to initdb."},
       {"WAL block size", data.wal_block_size, kWalBlockSize, "It looks like you need to initdb."},
-      {"WAL segment size", data.wal_segment_size, kWalSegmentSize,
+      {"WAL segment size", data.wal_segment_size, kControlWalSegmentSize,
        "It looks like you need to initdb."},
       {"maximum identifier length", data.max_identifier_length, kMaxIdentifierLength,
        "It looks like you need to initdb."},
@@ -272,7 +272,7 @@ ControlFileData NewControlFile(bool data_checksums) {
   data.block_size = kBlockSize;
   data.relation_segment_blocks = kRelationSegmentBlocks;
   data.wal_block_size = kWalBlockSize;
-  data.wal_segment_size = kWalSegmentSize;
+  data.wal_segment_size = kControlWalSegmentSize;
   data.max_identifier_length = kMaxIdentifierLength;
   size_t filled = 0;
   while (filled < kMockAuthNonceLength) {

@@ -21,7 +21,8 @@ inline constexpr uint32_t kCatalogVersion = 1;
 inline constexpr uint32_t kBlockSize = 8192;
 inline constexpr uint32_t kRelationSegmentBlocks = 131072;  // 1 GiB relation segments
 inline constexpr uint32_t kWalBlockSize = 8192;
-inline constexpr uint32_t kWalSegmentSize = 16u * 1024 * 1024;
+// Must equal transam::kWalSegmentSize in wal.h (static_assert in checkpoint.cpp).
+inline constexpr uint32_t kControlWalSegmentSize = 16u * 1024 * 1024;
 inline constexpr uint32_t kMaxIdentifierLength = 64;  // PostgreSQL's NAMEDATALEN, with the NUL
 // A double that detects a different floating-point format, as PostgreSQL's pg_control does.
 inline constexpr double kFloatFormat = 1234567.0;
@@ -74,7 +75,7 @@ struct ControlFileData {
   uint32_t block_size;              // kBlockSize (C6)
   uint32_t relation_segment_blocks; // kRelationSegmentBlocks (C6)
   uint32_t wal_block_size;          // kWalBlockSize (C6)
-  uint32_t wal_segment_size;        // kWalSegmentSize (C6)
+  uint32_t wal_segment_size;        // kControlWalSegmentSize (C6)
   uint32_t max_identifier_length;   // kMaxIdentifierLength (C6)
   uint8_t mock_auth_nonce[kMockAuthNonceLength];  // random; salts SCRAM mock verifiers
   uint32_t crc;                     // CRC-32C of every byte before this field (C2)

@@ -74,6 +74,9 @@ inline constexpr SqlState kInternalError{"XX000"};
 inline constexpr SqlState kDataCorrupted{"XX001"};
 // Added for backend/utils/config (placeholder setting names).
 inline constexpr SqlState kInvalidName{"42602"};
+// Added for storage/file (errno -> SQLSTATE as PostgreSQL's errcode_for_file_access).
+inline constexpr SqlState kDuplicateFile{"58P02"};
+inline constexpr SqlState kWrongObjectType{"42809"};
 }  // namespace sqlstate
 
 }  // namespace keel
