@@ -60,7 +60,7 @@ bool AuxWaitForWork(long timeout_ms, bool exit_on_sigterm) {
   }
   if (pending.reload) {
     pending.reload = 0;
-    config::ReloadConfigFile(ConfigFilePath());
+    config::ReloadConfigFile(ConfigFilePath(), Severity::kDebug2);  // the postmaster logs it
   }
   return stop_requested();
 }

@@ -156,6 +156,18 @@ ListenSockets ListenSockets::Open(const std::string& listen_addresses,
                                   const std::string& socket_dirs, int port,
                                   int socket_permissions, int backlog) {
   ListenSockets result;
+  try {
+    result.OpenAll(listen_addresses, socket_dirs, port, socket_permissions, backlog);
+  } catch (...) {
+    result.CloseAndRemoveFiles();  // L4: a failed start leaves no socket files behind
+    throw;
+  }
+  return result;
+}
+
+void ListenSockets::OpenAll(const std::string& listen_addresses, const std::string& socket_dirs,
+                            int port, int socket_permissions, int backlog) {
+  ListenSockets& result = *this;
   std::vector<std::string> hosts = SplitList(listen_addresses);
   std::set<std::string> bound;  // "localhost" may resolve to one address twice
   for (const std::string& host : hosts) {
@@ -195,7 +207,6 @@ ListenSockets ListenSockets::Open(const std::string& listen_addresses,
   if (result.sockets_.empty()) {
     throw FatalError(sqlstate::kConnectionException, "no socket created for listening");
   }
-  return result;
 }
 
 ListenSockets::~ListenSockets() = default;  // descriptors are closed explicitly (L3)

@@ -38,6 +38,9 @@ class ListenSockets {
   void CloseAndRemoveFiles();
 
  private:
+  void OpenAll(const std::string& listen_addresses, const std::string& socket_dirs, int port,
+               int socket_permissions, int backlog);
+
   std::vector<ListenSocket> sockets_;
   std::string first_socket_dir_;
   std::string first_listen_address_;

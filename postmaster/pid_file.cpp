@@ -38,7 +38,16 @@ PidFileStatus ParseStatus(const std::string& word) {
   return PidFileStatus::kStarting;
 }
 
-bool ProcessAlive(pid_t pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
+// A zombie is dead for our purposes: it holds no files or memory, and where nobody reaps
+// orphans (some containers' init) it would otherwise block the directory forever.
+bool ProcessAlive(pid_t pid) {
+  if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM)) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  size_t paren = line.rfind(')');
+  return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
+}
 
 }  // namespace
 
@@ -131,6 +140,10 @@ PidFile::~PidFile() = default;  // P3: removal is explicit; a crashed postmaster
 
 void PidFile::Write(const PidFileContents& contents) {
   contents_ = contents;
+  // P4: never recreate a file that is no longer ours (removed, or taken by another server);
+  // the server loop notices that and stops (P5).
+  std::optional<PidFileContents> on_disk = ReadPidFile(path_);
+  if (!owned_ || !on_disk || on_disk->pid != getpid()) return;
   std::string text = Format("%d\n%s\n%lld\n%d\n%s\n%s\n%9lld %9lld\n%s\n",
                             static_cast<int>(contents.pid), contents.data_dir.c_str(),
                             static_cast<long long>(contents.start_time_s), contents.port,
@@ -161,7 +174,8 @@ void PidFile::SetStatus(PidFileStatus status) {
 }
 
 void PidFile::Remove() {
-  if (owned_) unlink(path_.c_str());
+  std::optional<PidFileContents> on_disk = ReadPidFile(path_);
+  if (owned_ && on_disk && on_disk->pid == getpid()) unlink(path_.c_str());  // P3: only ours
   owned_ = false;
 }
 

@@ -14,14 +14,18 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "access/transam/checkpoint.h"
 #include "access/transam/control_file.h"
+#include "access/transam/wal.h"
 #include "backend/protocol/auth/hba.h"
 #include "backend/protocol/auth/scram.h"
+#include "backend/protocol/backend_messages.h"
 #include "backend/protocol/tls.h"
 #include "backend/tcop/backend_main.h"
 #include "backend/utils/config/config.h"
@@ -30,12 +34,16 @@
 #include "backend/utils/error/format.h"
 #include "backend/utils/error/log.h"
 #include "backend/utils/init/interrupts.h"
+#include "backend/utils/init/quit_reason.h"
 #include "backend/utils/init/paths.h"
 #include "backend/utils/init/process_exit.h"
 #include "postmaster/aux_process.h"
 #include "postmaster/listen_sockets.h"
 #include "postmaster/pid_file.h"
 #include "postmaster/server_options.h"
+#include "postmaster/startup.h"
+#include "storage/buffer/bufmgr.h"
+#include "storage/sync/sync.h"
 #include "storage/ipc/latch.h"
 #include "storage/ipc/postmaster_death.h"
 #include "storage/ipc/proc_array.h"
@@ -52,6 +60,7 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kSigkillDelay = std::chrono::seconds(5);
 
 enum class PmState : uint8_t {
+  kStartup,           // the startup process recovers; connections are refused (S3)
   kRun,               // accepting connections, aux processes running
   kStopBackends,      // shutdown: waiting for backends to leave
   kStopAux,           // shutdown: waiting for aux processes that stop early
@@ -62,7 +71,7 @@ enum class PmState : uint8_t {
 
 enum class ShutdownMode : uint8_t { kNone, kSmart, kFast, kImmediate };
 
-enum class ChildKind : uint8_t { kBackend, kDeadEnd, kAux };
+enum class ChildKind : uint8_t { kBackend, kDeadEnd, kAux, kStartup };
 
 struct Child {
   pid_t pid;
@@ -108,7 +117,8 @@ std::string DescribeExit(int status) {
 
 class Postmaster {
  public:
-  explicit Postmaster(ServerOptions options) : options_(std::move(options)) {}
+  Postmaster(ServerOptions options, const ServerHooks& hooks)
+      : options_(std::move(options)), hooks_(hooks) {}
   int Run();
 
  private:
@@ -124,40 +134,92 @@ class Postmaster {
   void AdvanceState();
   void StartAux(AuxKind kind);
   void StartAllAux();
-  pid_t ForkChild(const char* log_kind, storage::ProcessRole role);
+  void StartStartupProcess();
+  void StartupProcessExited(int status);
+  // Forks a child that runs `child_main` and leaves through ProcessExit; returns only in the
+  // postmaster (the pid, or -1). `uses_shared_state`: dead-end children skip buffer/WAL set-up.
+  pid_t ForkChild(const char* log_kind, storage::ProcessRole role, bool uses_shared_state,
+                  const std::function<void()>& child_main);
+  void EmergencyStop();
+  void CheckPidFile();
   void SignalChildren(int signo, bool backends, bool aux);
   [[nodiscard]] int CountChildren(ChildKind kind) const;
   [[nodiscard]] tcop::ConnectionRefusal Refusal() const;
   void ShutDown();
 
   ServerOptions options_;
+  ServerHooks hooks_;
+  transam::ControlFileData control_{};
   std::optional<PidFile> pid_file_;
   ListenSockets sockets_;
   std::unique_ptr<auth::HbaFile> hba_;
   std::unique_ptr<protocol::TlsContext> tls_;
   storage::InterlockId interlock_{};
   std::vector<Child> children_;
-  PmState state_ = PmState::kRun;
+  PmState state_ = PmState::kStartup;
   ShutdownMode shutdown_ = ShutdownMode::kNone;
   Clock::time_point dead_end_since_{};
+  bool crash_recovery_ = false;  // the startup process runs after a crash
+  bool startup_failed_ = false;  // exit code 1 at the end
   bool sent_sigkill_ = false;
+  bool abnormal_ = false;        // a child crashed during shutdown (M12)
+  pid_t postmaster_pid_ = 0;
+  Clock::time_point last_pid_file_check_{};
 };
 
 int Postmaster::Run() {
+  postmaster_pid_ = getpid();
   try {
     StartUp();
   } catch (const Error& e) {
+    if (getpid() != postmaster_pid_) _exit(1);  // M9: never clean up from a child
     LogError(e);
+    EmergencyStop();
     if (pid_file_) pid_file_->Remove();
     sockets_.CloseAndRemoveFiles();
     return 1;
   }
-  ServerLoop();
+  try {
+    ServerLoop();
+  } catch (const std::exception& e) {
+    if (getpid() != postmaster_pid_) _exit(1);
+    // M11: whatever the loop could not handle ends the server in order, never half-way.
+    Log(Severity::kFatal, "%s", e.what());
+    EmergencyStop();
+    abnormal_ = true;
+  }
   ShutDown();
+  if (abnormal_ || startup_failed_) {
+    Log(Severity::kLog, "abnormal database system shutdown");
+    return 1;
+  }
+  Log(Severity::kLog, "database system is shut down");
   return 0;
 }
 
+void Postmaster::EmergencyStop() {
+  SetQuitReason(QuitReason::kCrash);
+  SignalChildren(SIGQUIT, true, true);
+  auto deadline = Clock::now() + kSigkillDelay;
+  while (!children_.empty() && Clock::now() < deadline) {
+    pid_t pid = waitpid(-1, nullptr, WNOHANG);
+    if (pid > 0) {
+      std::erase_if(children_, [pid](const Child& c) { return c.pid == pid; });
+    } else {
+      poll(nullptr, 0, 20);
+    }
+  }
+  SignalChildren(SIGKILL, true, true);
+  for (const Child& c : children_) waitpid(c.pid, nullptr, 0);
+  children_.clear();
+}
+
 void Postmaster::StartUp() {
+  // M2: signals stay blocked until the server loop can act on them; a SIGTERM during start-up
+  // must not kill us half-way with files left behind.
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, nullptr);
   SetLogProcessKind("postmaster");
   storage::InitProcessContext(storage::ProcessRole::kPostmaster);
 
@@ -176,10 +238,12 @@ void Postmaster::StartUp() {
     // Shown only; a registry without the setting is not a reason to stop.
   }
   // M1: refuse a directory whose control file we cannot read.
-  transam::ControlFileData control = transam::ReadControlFile(data_dir);
+  control_ = transam::ReadControlFile(data_dir);
+  config::SetSetting("data_checksums", control_.data_checksum_version != 0 ? "on" : "off",
+                     config::SettingSource::kDefault, config::Phase::kStartup);
   // Mock SCRAM salts for unknown roles stay the same across backends and restarts.
-  auth::SetScramMockNonce(std::string_view(reinterpret_cast<const char*>(control.mock_auth_nonce),
-                                           sizeof(control.mock_auth_nonce)));
+  auth::SetScramMockNonce(std::string_view(reinterpret_cast<const char*>(control_.mock_auth_nonce),
+                                           sizeof(control_.mock_auth_nonce)));
 
   pid_file_.emplace(PidFile::Acquire(data_dir));
   LoadHba(/*at_startup=*/true);
@@ -220,17 +284,29 @@ void Postmaster::StartUp() {
   pid_file_->Write(contents);
   WriteOptionsFile(data_dir, options_);
 
-  StartAllAux();
-  pid_file_->SetStatus(PidFileStatus::kReady);
-  Log(Severity::kLog, "database system is ready to accept connections");
+  StartStartupProcess();  // S3: aux processes and connections once it succeeds
 }
 
 void Postmaster::CreateSharedState() {
   // M6: everything in shared memory is sized here, from settings, once per (re)start.
-  size_t size = storage::AddSize(
-      storage::ProcArrayShmemSize(settings::max_connections, kMaxAuxProcesses), 1 << 20);
+  int n_buffers = settings::shared_buffers_pages;
+  int wal_pages = settings::wal_buffers_pages;
+  if (wal_pages < 0) wal_pages = std::clamp(n_buffers / 32, 8, 2048);  // as PostgreSQL's -1
+  int sync_queue = std::max(n_buffers, 1024);
+  size_t size = storage::ProcArrayShmemSize(settings::max_connections, kMaxAuxProcesses);
+  size = storage::AddSize(size, storage::BufferPoolShmemSize(n_buffers));
+  size = storage::AddSize(size, transam::WalShmemSize(wal_pages));
+  size = storage::AddSize(size, storage::SyncShmemSize(sync_queue));
+  size = storage::AddSize(size, transam::CheckpointerShmemSize());
+  size = storage::AddSize(size, QuitReasonShmemSize());
+  size = storage::AddSize(size, 1 << 20);  // headroom for small structures
   storage::ShmemCreate(size);
   storage::ProcArrayShmemInit(settings::max_connections, kMaxAuxProcesses);
+  storage::BufferPoolShmemInit(n_buffers);
+  transam::WalShmemInit(wal_pages, control_.system_identifier);
+  storage::SyncShmemInit(sync_queue);
+  transam::CheckpointerShmemInit();
+  QuitReasonShmemInit();
 }
 
 void Postmaster::LoadHba(bool at_startup) {
@@ -264,6 +340,10 @@ void Postmaster::LoadTls(bool at_startup) {
 }
 
 void Postmaster::ServerLoop() {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  last_pid_file_check_ = Clock::now();
   while (state_ != PmState::kExit) {
     std::vector<pollfd> fds;
     fds.push_back({g_self_pipe[0], POLLIN, 0});
@@ -283,7 +363,21 @@ void Postmaster::ServerLoop() {
       }
     }
     AdvanceState();
+    CheckPidFile();
   }
+}
+
+void Postmaster::CheckPidFile() {
+  // P5: like PostgreSQL, notice when postmaster.pid was removed or taken over: another server
+  // could then start on this directory, so this one stops at once.
+  if (Clock::now() - last_pid_file_check_ < std::chrono::seconds(10)) return;
+  last_pid_file_check_ = Clock::now();
+  if (shutdown_ == ShutdownMode::kImmediate) return;
+  std::optional<PidFileContents> contents = ReadPidFile(DataDirectory() + "/postmaster.pid");
+  if (contents && contents->pid == postmaster_pid_) return;
+  Log(Severity::kLog, "performing immediate shutdown because data directory lock file is invalid");
+  g_got_sigquit = 1;
+  HandleSignals();
 }
 
 void Postmaster::HandleSignals() {
@@ -305,9 +399,11 @@ void Postmaster::HandleSignals() {
       Log(Severity::kLog, "received immediate shutdown request");
       shutdown_ = ShutdownMode::kImmediate;
       pid_file_->SetStatus(PidFileStatus::kStopping);
+      SetQuitReason(QuitReason::kImmediateShutdown);
       SignalChildren(SIGQUIT, true, true);
       state_ = PmState::kWaitDeadEnd;
       dead_end_since_ = Clock::now();
+      sent_sigkill_ = false;
     }
   }
   if (g_got_sigint) {
@@ -316,7 +412,9 @@ void Postmaster::HandleSignals() {
       Log(Severity::kLog, "received fast shutdown request");
       shutdown_ = ShutdownMode::kFast;
       pid_file_->SetStatus(PidFileStatus::kStopping);
-      if (state_ == PmState::kRun || state_ == PmState::kStopBackends) {
+      if (state_ == PmState::kStartup) {
+        SignalChildren(SIGTERM, /*backends=*/false, /*aux=*/true);  // the startup process
+      } else if (state_ == PmState::kRun || state_ == PmState::kStopBackends) {
         Log(Severity::kLog, "aborting any active transactions");
         SignalChildren(SIGTERM, /*backends=*/true, /*aux=*/false);
         state_ = PmState::kStopBackends;
@@ -330,6 +428,7 @@ void Postmaster::HandleSignals() {
       shutdown_ = ShutdownMode::kSmart;
       pid_file_->SetStatus(PidFileStatus::kStopping);
       if (state_ == PmState::kRun) state_ = PmState::kStopBackends;
+      if (state_ == PmState::kStartup) SignalChildren(SIGTERM, false, true);
     }
   }
 }
@@ -338,6 +437,10 @@ tcop::ConnectionRefusal Postmaster::Refusal() const {
   if (state_ == PmState::kWaitDeadEnd) {
     return shutdown_ == ShutdownMode::kNone ? tcop::ConnectionRefusal::kRecovery
                                             : tcop::ConnectionRefusal::kShuttingDown;
+  }
+  if (state_ == PmState::kStartup && shutdown_ == ShutdownMode::kNone) {
+    return crash_recovery_ ? tcop::ConnectionRefusal::kRecovery
+                           : tcop::ConnectionRefusal::kStartingUp;
   }
   if (shutdown_ != ShutdownMode::kNone) return tcop::ConnectionRefusal::kShuttingDown;
   // M4: the real limit is the proc array; this only bounds forks during a connection storm.
@@ -353,33 +456,57 @@ void Postmaster::AcceptConnections(int listen_fd) {
     int client = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (client < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        // M10: e.g. EMFILE leaves the connection in the backlog; without a pause this would
+        // spin and flood the log.
         Log(Severity::kLog, "could not accept new connection: %s", ErrnoText(errno).c_str());
+        poll(nullptr, 0, 100);
       }
       return;
     }
     tcop::ConnectionRefusal refusal = Refusal();
-    pid_t pid = ForkChild("backend", storage::ProcessRole::kBackend);
-    if (pid == 0) {
+    bool dead_end = refusal != tcop::ConnectionRefusal::kNone;
+    pid_t pid = ForkChild("backend", storage::ProcessRole::kBackend, !dead_end, [&] {
+      if (hooks_.backend_main != nullptr) {
+        if (dead_end) return;
+        hooks_.backend_main(client);  // never returns
+      }
       tcop::BackendResources resources{hba_.get(), tls_ ? tls_->get() : nullptr};
       tcop::BackendMain(client, refusal, resources);  // never returns
-    }
-    close(client);
+    });
     if (pid < 0) {
-      Log(Severity::kLog, "could not fork new process for connection: %s", ErrnoText(errno).c_str());
+      int saved = errno;
+      Log(Severity::kLog, "could not fork new process for connection: %s", ErrnoText(saved).c_str());
+      // The client would otherwise only see the connection close.
+      protocol::MessageBuilder message = protocol::ErrorResponse(
+          FatalError(sqlstate::kInsufficientResources,
+                     Format("could not fork new process for connection: %s",
+                            ErrnoText(saved).c_str())));
+      std::string_view bytes = message.bytes();
+      ssize_t ignored = send(client, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      (void)ignored;
+      close(client);
       continue;
     }
-    bool dead_end = refusal != tcop::ConnectionRefusal::kNone;
+    close(client);
     children_.push_back({pid, dead_end ? ChildKind::kDeadEnd : ChildKind::kBackend, AuxKind{}});
   }
 }
 
-pid_t Postmaster::ForkChild(const char* log_kind, storage::ProcessRole role) {
+pid_t Postmaster::ForkChild(const char* log_kind, storage::ProcessRole role,
+                            bool uses_shared_state, const std::function<void()>& child_main) {
   // M3: signals stay blocked across fork so no postmaster handler runs in the child.
   sigset_t all, saved;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &saved);
   pid_t pid = fork();
-  if (pid == 0) {
+  if (pid != 0) {
+    sigprocmask(SIG_SETMASK, &saved, nullptr);
+    return pid;
+  }
+  // M9: from here on this is the child; nothing may return or unwind into the postmaster's
+  // frames, whatever its set-up or main throws.
+  int exit_code = 1;
+  try {
     ForgetProcessExitCleanups();
     sockets_.CloseInChild();
     close(g_self_pipe[0]);
@@ -388,19 +515,28 @@ pid_t Postmaster::ForkChild(const char* log_kind, storage::ProcessRole role) {
     SetLogProcessKind(log_kind);
     storage::InitProcessContext(role);  // own pid, process-local latch, fresh self-pipe
     InstallChildSignalHandlers();       // also unblocks signals
-    return 0;
+    if (uses_shared_state) {
+      storage::InitBufferPoolAccess();
+      transam::InitWalAccess();
+    }
+    child_main();
+    exit_code = 0;
+  } catch (const Error& e) {
+    LogError(Error(e.sqlstate(), e.message(), Severity::kFatal).WithDetail(e.detail()));
+  } catch (const std::exception& e) {
+    Log(Severity::kFatal, "%s", e.what());
+  } catch (...) {
+    Log(Severity::kFatal, "unexpected exception in %s process", log_kind);
   }
-  sigprocmask(SIG_SETMASK, &saved, nullptr);
-  return pid;
+  ProcessExit(exit_code);
 }
 
 void Postmaster::StartAux(AuxKind kind) {
   const AuxProcessSpec& spec = GetAuxSpec(kind);
-  pid_t pid = ForkChild(spec.name, spec.role);
-  if (pid == 0) spec.main();  // never returns
+  pid_t pid = ForkChild(spec.name, spec.role, /*uses_shared_state=*/true, [&] { spec.main(); });
   if (pid < 0) {
     Log(Severity::kLog, "could not fork %s process: %s", spec.name, ErrnoText(errno).c_str());
-    return;  // retried by AdvanceState
+    return;  // M8: retried by AdvanceState
   }
   children_.push_back({pid, ChildKind::kAux, kind});
 }
@@ -409,9 +545,44 @@ void Postmaster::StartAllAux() {
   for (int i = 0; i < kAuxKindCount; ++i) StartAux(static_cast<AuxKind>(i));
 }
 
+void Postmaster::StartStartupProcess() {
+  pid_t pid = ForkChild("startup", storage::ProcessRole::kStartup, /*uses_shared_state=*/true,
+                        [] { StartupProcessMain(); });
+  if (pid < 0) {
+    throw FatalError(sqlstate::kSystemError,
+                     Format("could not fork startup process: %s", ErrnoText(errno).c_str()));
+  }
+  children_.push_back({pid, ChildKind::kStartup, AuxKind{}});
+  state_ = PmState::kStartup;
+}
+
+void Postmaster::StartupProcessExited(int status) {
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && shutdown_ == ShutdownMode::kNone) {
+    crash_recovery_ = false;
+    StartAllAux();
+    state_ = PmState::kRun;
+    pid_file_->SetStatus(PidFileStatus::kReady);
+    Log(Severity::kLog, "database system is ready to accept connections");
+    return;
+  }
+  if (shutdown_ != ShutdownMode::kNone) {
+    state_ = PmState::kStopBackends;  // nothing else runs yet; the state machine ends it
+    return;
+  }
+  // S2: without a recovered database there is nothing to serve.
+  Log(Severity::kLog, "startup process %s", DescribeExit(status).c_str());
+  Log(Severity::kLog, "aborting startup due to startup process failure");
+  startup_failed_ = true;
+  SetQuitReason(QuitReason::kCrash);
+  SignalChildren(SIGQUIT, true, true);
+  shutdown_ = ShutdownMode::kImmediate;
+  state_ = PmState::kWaitDeadEnd;
+  dead_end_since_ = Clock::now();
+}
+
 void Postmaster::SignalChildren(int signo, bool backends, bool aux) {
   for (const Child& c : children_) {
-    bool is_aux = c.kind == ChildKind::kAux;
+    bool is_aux = c.kind == ChildKind::kAux || c.kind == ChildKind::kStartup;
     if ((is_aux && aux) || (!is_aux && backends)) kill(c.pid, signo);
   }
 }
@@ -433,6 +604,10 @@ void Postmaster::ReapChildren() {
     children_.erase(it);
     if (child.kind == ChildKind::kDeadEnd) continue;  // never touched shared state
     if (state_ == PmState::kWaitDeadEnd) continue;     // we asked them all to die
+    if (child.kind == ChildKind::kStartup) {
+      StartupProcessExited(status);
+      continue;
+    }
     // M7: exit 0, or 1 for a backend (FATAL), is a clean exit; anything else is a crash.
     bool clean = WIFEXITED(status) &&
                  (WEXITSTATUS(status) == 0 ||
@@ -441,10 +616,10 @@ void Postmaster::ReapChildren() {
       HandleChildCrash(child, status);
       continue;
     }
-    if (child.kind == ChildKind::kAux && shutdown_ == ShutdownMode::kNone) {
+    if (child.kind == ChildKind::kAux && shutdown_ == ShutdownMode::kNone &&
+        state_ == PmState::kRun) {
       Log(Severity::kLog, "%s process (PID %d) %s; restarting it", GetAuxSpec(child.aux).name,
-          static_cast<int>(pid), DescribeExit(status).c_str());
-      StartAux(child.aux);
+          static_cast<int>(pid), DescribeExit(status).c_str());  // M8: AdvanceState restarts it
     }
   }
 }
@@ -454,6 +629,8 @@ void Postmaster::HandleChildCrash(const Child& child, int status) {
   Log(Severity::kLog, "%s process (PID %d) %s", what, static_cast<int>(child.pid),
       DescribeExit(status).c_str());
   Log(Severity::kLog, "terminating any other active server processes");
+  if (shutdown_ != ShutdownMode::kNone) abnormal_ = true;  // M12
+  SetQuitReason(QuitReason::kCrash);
   SignalChildren(SIGQUIT, true, true);
   state_ = PmState::kWaitDeadEnd;
   dead_end_since_ = Clock::now();
@@ -462,10 +639,21 @@ void Postmaster::HandleChildCrash(const Child& child, int status) {
 
 void Postmaster::AdvanceState() {
   auto live = [this] {
-    return CountChildren(ChildKind::kBackend) + CountChildren(ChildKind::kAux);
+    return CountChildren(ChildKind::kBackend) + CountChildren(ChildKind::kAux) +
+           CountChildren(ChildKind::kStartup);
   };
   switch (state_) {
+    case PmState::kStartup:
+      break;
     case PmState::kRun:
+      // M8: an auxiliary process that could not be forked, or exited cleanly, is started again.
+      for (int i = 0; i < kAuxKindCount; ++i) {
+        auto kind = static_cast<AuxKind>(i);
+        bool running = std::any_of(children_.begin(), children_.end(), [kind](const Child& c) {
+          return c.kind == ChildKind::kAux && c.aux == kind;
+        });
+        if (!running) StartAux(kind);
+      }
       break;
     case PmState::kStopBackends:
       if (CountChildren(ChildKind::kBackend) == 0) {
@@ -499,13 +687,13 @@ void Postmaster::AdvanceState() {
           state_ = PmState::kExit;
           break;
         }
-        // M5: nobody is attached to the old region any more; build it afresh.
+        // M5: nobody is attached to the old region any more; build it afresh and recover.
         Log(Severity::kLog, "all server processes terminated; reinitializing");
         storage::ShmemDestroy();
         CreateSharedState();
-        StartAllAux();
-        state_ = PmState::kRun;
-        Log(Severity::kLog, "database system is ready to accept connections");
+        crash_recovery_ = true;
+        sent_sigkill_ = false;
+        StartStartupProcess();
       } else if (!sent_sigkill_ && Clock::now() - dead_end_since_ > kSigkillDelay) {
         Log(Severity::kLog, "issuing SIGKILL to recalcitrant children");
         SignalChildren(SIGKILL, true, true);
@@ -518,23 +706,23 @@ void Postmaster::AdvanceState() {
 }
 
 void Postmaster::ShutDown() {
-  // Dead-end children hold no shared state; give them a moment, then stop waiting.
+  // Dead-end children hold no shared state, but they hold the interlock: end and reap them
+  // before releasing it.
   for (const Child& c : children_) kill(c.pid, SIGKILL);
-  while (waitpid(-1, nullptr, WNOHANG) > 0) {
-  }
+  for (const Child& c : children_) waitpid(c.pid, nullptr, 0);
+  children_.clear();
   sockets_.CloseAndRemoveFiles();
   storage::ReleaseShmemInterlock(interlock_);
   pid_file_->Remove();
-  Log(Severity::kLog, "database system is shut down");
 }
 
 }  // namespace
 
-int PostmasterMain(int argc, char** argv) {
+int PostmasterMain(int argc, char** argv, const ServerHooks& hooks) {
   std::optional<ServerOptions> options = ParseServerOptions(argc, argv);
   if (!options) return 1;
   if (options->exit_after_parse) return 0;
-  Postmaster postmaster(std::move(*options));
+  Postmaster postmaster(std::move(*options), hooks);
   return postmaster.Run();
 }
 

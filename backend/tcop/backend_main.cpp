@@ -50,7 +50,10 @@ void BackendMain(int client_fd, ConnectionRefusal refusal, const BackendResource
     TrySendFatal(session, fatal);
     exit_code = 1;
   }
-  if (settings::log_disconnections) Log(Severity::kLog, "disconnection: session ended");
+  std::string disconnection = session.DisconnectionLogLine();
+  if (settings::log_disconnections && !disconnection.empty()) {
+    Log(Severity::kLog, "%s", disconnection.c_str());
+  }
   ProcessExit(exit_code);
 }
 

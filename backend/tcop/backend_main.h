@@ -16,6 +16,7 @@ namespace keel::tcop {
 // is read, as PostgreSQL does (T2).
 enum class ConnectionRefusal : uint8_t {
   kNone,
+  kStartingUp,      // 57P03 "the database system is starting up"
   kShuttingDown,    // 57P03 "the database system is shutting down"
   kRecovery,        // 57P03 "the database system is in recovery mode"
   kTooManyClients,  // 53300 "sorry, too many clients already"

@@ -40,6 +40,8 @@ void Refuse(ConnectionRefusal refusal) {
   switch (refusal) {
     case ConnectionRefusal::kNone:
       return;
+    case ConnectionRefusal::kStartingUp:
+      throw FatalError(sqlstate::kCannotConnectNow, "the database system is starting up");
     case ConnectionRefusal::kShuttingDown:
       throw FatalError(sqlstate::kCannotConnectNow, "the database system is shutting down");
     case ConnectionRefusal::kRecovery:
@@ -73,7 +75,7 @@ void Session::WaitForSocket(int fd, bool for_write) {
     PendingInterrupts& pending = Interrupts();
     if (pending.reload) {
       pending.reload = 0;
-      config::ReloadConfigFile(ConfigFilePath());
+      config::ReloadConfigFile(ConfigFilePath(), Severity::kDebug2);  // the postmaster logs it
     }
     long timeout_ms = -1;
     int events = storage::kWaitLatchSet | storage::kWaitPostmasterDeath |
@@ -82,8 +84,10 @@ void Session::WaitForSocket(int fd, bool for_write) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*auth_deadline_ -
                                                                         Clock::now());
       if (left.count() <= 0) {
-        // T1: a client that never finishes its startup costs us nothing more.
-        Log(Severity::kLog, "canceling authentication due to timeout");
+        // T1: a client that never finishes its startup costs us nothing more. PostgreSQL says
+        // nothing about one that never sent a startup packet.
+        Log(startup_packet_seen_ ? Severity::kLog : Severity::kDebug1,
+            "canceling authentication due to timeout");
         ProcessExit(1);
       }
       timeout_ms = static_cast<long>(left.count());
@@ -103,8 +107,12 @@ void Session::Start(ConnectionRefusal refusal) {
                    std::chrono::seconds(settings::authentication_timeout_s);
   protocol::StartupParams params;
   bool tls_done = false;
+  if (settings::log_connections) {
+    Log(Severity::kLog, "connection received: host=%s", connection_.peer_host().c_str());
+  }
   for (;;) {
     protocol::StartupPacket packet = protocol::ParseStartupPacket(connection_.ReadStartupPacket());
+    startup_packet_seen_ = true;
     if (std::holds_alternative<protocol::SslRequest>(packet)) {
       if (tls_done) {
         throw FatalError(sqlstate::kProtocolViolation, "SSL negotiation already completed");
@@ -156,6 +164,7 @@ void Session::Start(ConnectionRefusal refusal) {
     ApplyClientSetting("application_name", params.application_name);
   }
   auth_deadline_.reset();
+  established_at_ = std::chrono::steady_clock::now();
 
   connection_.Send(protocol::AuthenticationOk());
   for (const auto& [name, value] : config::ReportedSettings()) {
@@ -176,6 +185,17 @@ void Session::Start(ConnectionRefusal refusal) {
     Log(Severity::kLog, "connection authorized: user=%s database=%s application_name=%s%s",
         user_.c_str(), database_.c_str(), params.application_name.c_str(), tls.c_str());
   }
+}
+
+std::string Session::DisconnectionLogLine() const {
+  if (!established_at_) return "";
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                 *established_at_).count();
+  int hours = static_cast<int>(elapsed / 3600);
+  int minutes = static_cast<int>(elapsed / 60) % 60;
+  double seconds = elapsed - hours * 3600.0 - minutes * 60.0;
+  return Format("disconnection: session time: %d:%02d:%06.3f user=%s database=%s host=%s", hours,
+                minutes, seconds, user_.c_str(), database_.c_str(), connection_.peer_host().c_str());
 }
 
 }  // namespace keel::tcop

@@ -22,6 +22,8 @@ class Session {
   void RunCommandLoop();
 
   [[nodiscard]] protocol::ClientConnection& connection() { return connection_; }
+  // PostgreSQL's log_disconnections line; empty when the session never got established.
+  [[nodiscard]] std::string DisconnectionLogLine() const;
 
  private:
   // The WaitFn of the connection: sleeps on the latch and the socket, acts on interrupts,
@@ -34,6 +36,8 @@ class Session {
   std::optional<std::chrono::steady_clock::time_point> auth_deadline_;
   std::string user_;
   std::string database_;
+  bool startup_packet_seen_ = false;
+  std::optional<std::chrono::steady_clock::time_point> established_at_;
 };
 
 }  // namespace keel::tcop

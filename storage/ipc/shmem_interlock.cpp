@@ -36,6 +36,27 @@ key_t FirstKey(const struct stat& st) {
 
 key_t NextKey(key_t key) { return key == 0x7ffffffe ? 1 : key + 1; }
 
+// What a segment found under our key is: ours and in use, ours and abandoned, or not ours.
+InterlockState InspectSegment(int shmid, const struct stat& dir) {
+  struct shmid_ds ds;
+  if (shmctl(shmid, IPC_STAT, &ds) != 0) {
+    return (errno == EINVAL || errno == EIDRM) ? InterlockState::kGone : InterlockState::kNotOurs;
+  }
+  if (ds.shm_segsz < sizeof(InterlockHeader)) return InterlockState::kNotOurs;
+  void* addr = shmat(shmid, nullptr, SHM_RDONLY);
+  if (addr == reinterpret_cast<void*>(-1)) {
+    return (errno == EINVAL || errno == EIDRM) ? InterlockState::kGone : InterlockState::kNotOurs;
+  }
+  const InterlockHeader header = *static_cast<const InterlockHeader*>(addr);
+  shmdt(addr);
+  if (header.magic != kInterlockMagic || header.data_dir_dev != static_cast<uint64_t>(dir.st_dev) ||
+      header.data_dir_ino != static_cast<uint64_t>(dir.st_ino)) {
+    return InterlockState::kNotOurs;
+  }
+  // I5: read before our own attach above, so our look does not count.
+  return ds.shm_nattch > 0 ? InterlockState::kInUse : InterlockState::kGone;
+}
+
 }  // namespace
 
 InterlockId CreateShmemInterlock(const std::string& data_dir) {
@@ -52,14 +73,35 @@ InterlockId CreateShmemInterlock(const std::string& data_dir) {
     shmid = shmget(key, sizeof(InterlockHeader), IPC_CREAT | IPC_EXCL | 0600);
     if (shmid >= 0) break;
     const int saved_errno = errno;
-    // Taken by another segment (or another user's, which we may not even look at).
-    if (saved_errno == EEXIST || saved_errno == EACCES) continue;
-    throw keel::FatalError(keel::sqlstate::kInsufficientResources,
-                           "could not create shared memory segment: " +
-                               keel::ErrnoText(saved_errno))
-        .WithDetail(keel::Format("Failed system call was shmget(key=%d, size=%zu, 0%o).",
-                                 static_cast<int>(key), sizeof(InterlockHeader),
-                                 IPC_CREAT | IPC_EXCL | 0600));
+    if (saved_errno == EACCES) continue;  // another user's key
+    if (saved_errno != EEXIST) {
+      throw keel::FatalError(keel::sqlstate::kInsufficientResources,
+                             "could not create shared memory segment: " +
+                                 keel::ErrnoText(saved_errno))
+          .WithDetail(keel::Format("Failed system call was shmget(key=%d, size=%zu, 0%o).",
+                                   static_cast<int>(key), sizeof(InterlockHeader),
+                                   IPC_CREAT | IPC_EXCL | 0600));
+    }
+    // I1: the key is taken. A segment of this data directory with processes attached means a
+    // live server or orphaned children of a dead one (even if postmaster.pid was removed); one
+    // with nobody attached was left by a crash and is reclaimed.
+    int existing = shmget(key, 0, 0);
+    if (existing < 0) continue;
+    InterlockState state = InspectSegment(existing, st);
+    if (state == InterlockState::kInUse) {
+      throw keel::FatalError(keel::sqlstate::kObjectInUse,
+                             keel::Format("pre-existing shared memory block (key %d, ID %d) is "
+                                          "still in use",
+                                          static_cast<int>(key), existing))
+          .WithHint(keel::Format("Terminate any old server processes associated with data "
+                                 "directory \"%s\".",
+                                 data_dir.c_str()));
+    }
+    if (state == InterlockState::kGone) {
+      shmctl(existing, IPC_RMID, nullptr);
+      key = key - 1;  // NextKey brings the loop back to this key
+      if (key == 0) key = 0x7ffffffe;
+    }
   }
   if (shmid < 0) {
     throw keel::FatalError(keel::sqlstate::kInsufficientResources,
@@ -80,9 +122,7 @@ InterlockId CreateShmemInterlock(const std::string& data_dir) {
   header->creator_pid = getpid();
   header->data_dir_dev = static_cast<uint64_t>(st.st_dev);
   header->data_dir_ino = static_cast<uint64_t>(st.st_ino);
-  // I1: destroyed by the kernel once the last attached process is gone, even after a crash
-  // of everything. Linux still answers IPC_STAT and allows shmat on the id meanwhile.
-  shmctl(shmid, IPC_RMID, nullptr);
+  // I1: stays addressable by key until released; children inherit the attachment.
   attached_addr = addr;
   attached_shmid = shmid;
   return InterlockId{static_cast<int64_t>(key), static_cast<int64_t>(shmid)};
@@ -127,9 +167,16 @@ InterlockState CheckShmemInterlock(InterlockId id, const std::string& data_dir) 
 
 void ReleaseShmemInterlock(InterlockId id) {
   if (attached_addr == nullptr || attached_shmid != id.shmid) return;
-  // Already marked IPC_RMID at creation; repeat it while still attached (the id is surely
-  // ours now), never after detaching, when the id may already belong to someone else.
+  // Removed while still attached (the id is surely ours now), never after detaching, when
+  // the id may already belong to someone else.
   shmctl(static_cast<int>(id.shmid), IPC_RMID, nullptr);
+  shmdt(attached_addr);
+  attached_addr = nullptr;
+  attached_shmid = -1;
+}
+
+void ReleaseShmemInterlockInChild() {
+  if (attached_addr == nullptr) return;
   shmdt(attached_addr);
   attached_addr = nullptr;
   attached_shmid = -1;

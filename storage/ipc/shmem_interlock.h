@@ -37,5 +37,8 @@ enum class InterlockState : uint8_t {
 // Clean shutdown: detaches this process from the segment (which the kernel then destroys
 // once no process is attached). No-op when this process is not attached to `id`.
 void ReleaseShmemInterlock(InterlockId id);
+// Detaches this process's inherited attachment without removing the segment (a forked process
+// that is not part of the server, e.g. in tests).
+void ReleaseShmemInterlockInChild();
 
 }  // namespace keel::storage

@@ -75,8 +75,8 @@ TEST_F(InterlockTest, GoneAfterTheCreatorReleasesIt) {
 }
 
 TEST_F(InterlockTest, GoneWhenTheWholeServerCrashed) {
-  // A "postmaster" creates it and is killed without any cleanup; the segment disappears with
-  // its last process because it was marked for removal at creation.
+  // A "postmaster" creates it and is killed without any cleanup: the segment stays, with no
+  // process attached, and the next server on the directory reclaims it.
   int report[2];
   ASSERT_EQ(pipe(report), 0);
   const pid_t postmaster = ForkChild([&] {
@@ -91,8 +91,29 @@ TEST_F(InterlockTest, GoneWhenTheWholeServerCrashed) {
   kill(postmaster, SIGKILL);
   EXPECT_EQ(WaitChild(postmaster), -SIGKILL);
   EXPECT_EQ(CheckShmemInterlock(id, dir_a_), InterlockState::kGone);
+  const InterlockId next = CreateShmemInterlock(dir_a_);
+  EXPECT_EQ(next.key, id.key);  // the abandoned segment's key is reused
+  EXPECT_EQ(CheckShmemInterlock(next, dir_a_), InterlockState::kInUse);
+  ReleaseShmemInterlock(next);
   close(report[0]);
   close(report[1]);
+}
+
+TEST_F(InterlockTest, SecondServerIsRefusedByKeyAlone) {
+  // No postmaster.pid is consulted here: the key derived from the directory finds the live
+  // segment, so a second server cannot start even if the pid file was deleted.
+  const InterlockId id = CreateShmemInterlock(dir_a_);
+  const pid_t other = ForkChild([&] {
+    ReleaseShmemInterlockInChild();  // a separate server process, not one of ours
+    try {
+      (void)CreateShmemInterlock(dir_a_);
+    } catch (const Error& e) {
+      return e.message().find("is still in use") != std::string::npos ? 0 : 2;
+    }
+    return 1;
+  });
+  EXPECT_EQ(WaitChild(other), 0);
+  ReleaseShmemInterlock(id);
 }
 
 TEST_F(InterlockTest, TwoDirectoriesGetTwoSegments) {
@@ -104,7 +125,7 @@ TEST_F(InterlockTest, TwoDirectoriesGetTwoSegments) {
   int hold[2];
   ASSERT_EQ(pipe(hold), 0);
   const pid_t child = ForkChild([&] {
-    ReleaseShmemInterlock(a);  // the child does not belong to server A
+    ReleaseShmemInterlockInChild();  // the child does not belong to server A
     const InterlockId b = CreateShmemInterlock(dir_b_);
     if (write(report[1], &b, sizeof b) != static_cast<ssize_t>(sizeof b)) return 1;
     close(hold[1]);

@@ -77,6 +77,7 @@ TEST_F(RegistryTest, DefaultsAsShown) {
       {"max_wal_size", "1GB"},
       {"min_wal_size", "80MB"},
       {"checkpoint_warning", "30s"},
+      {"log_checkpoints", "on"},
       {"fsync", "on"},
       {"io_method", "io_uring"},
       {"effective_io_concurrency", "1"},

@@ -45,6 +45,7 @@ extern double checkpoint_completion_target;
 extern int max_wal_size_mb;
 extern int min_wal_size_mb;
 extern int checkpoint_warning_s;
+extern bool log_checkpoints;
 extern bool fsync;
 extern IoMethod io_method;
 extern int effective_io_concurrency;

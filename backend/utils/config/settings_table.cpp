@@ -35,6 +35,7 @@ double checkpoint_completion_target;
 int max_wal_size_mb;
 int min_wal_size_mb;
 int checkpoint_warning_s;
+bool log_checkpoints;
 bool fsync;
 IoMethod io_method;
 int effective_io_concurrency;
@@ -262,6 +263,9 @@ const SettingDef kSettings[] = {
      .category = kWalCheckpoints,
      .description = "Sets the maximum time before warning if checkpoints triggered by WAL "
                     "volume happen too frequently."},
+    {.name = "log_checkpoints", .context = C::kSighup, .boot_value = "on",
+     .variable = &s::log_checkpoints, .category = kLogWhat,
+     .description = "Logs each checkpoint."},
     {.name = "io_method", .context = C::kPostmaster, .boot_value = "io_uring",
      .variable = BindEnum(&s::io_method), .category = kResourcesMem,
      .description = "Selects the method for executing asynchronous I/O.",

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "backend/utils/error/error.h"
+#include "backend/utils/init/quit_reason.h"
 #include "storage/ipc/latch.h"
 #include "storage/ipc/process_context.h"
 
@@ -17,37 +18,54 @@ namespace {
 PendingInterrupts g_interrupts{};
 volatile int g_quickdie_fd = -1;
 
-// A complete ErrorResponse, built before any signal can arrive (I3: the handler only writes).
-char g_quickdie_message[512];
-size_t g_quickdie_length = 0;
+// Complete NoticeResponse messages, built before any signal can arrive (I3: the handler only
+// writes). PostgreSQL sends these as WARNINGs, then closes the connection.
+struct QuitMessage {
+  char bytes[640];
+  size_t length;
+};
+QuitMessage g_quit_messages[3];  // indexed by QuitReason
 
-void AppendField(char type, const char* text, size_t* at) {
+void AppendField(QuitMessage& m, char type, const char* text, size_t* at) {
   size_t len = strlen(text);
-  if (*at + 2 + len >= sizeof(g_quickdie_message)) return;
-  g_quickdie_message[(*at)++] = type;
-  memcpy(g_quickdie_message + *at, text, len + 1);
+  if (*at + 2 + len >= sizeof(m.bytes)) return;
+  m.bytes[(*at)++] = type;
+  memcpy(m.bytes + *at, text, len + 1);
   *at += len + 1;
 }
 
-void BuildQuickDieMessage() {
+void BuildQuitMessage(QuitMessage& m, const char* sqlstate, const char* message,
+                      const char* detail, const char* hint) {
   size_t at = 5;
-  AppendField('S', "FATAL", &at);
-  AppendField('V', "FATAL", &at);
-  AppendField('C', "57P02", &at);
-  AppendField('M', "terminating connection because of crash of another server process", &at);
-  AppendField('D', "The postmaster has commanded this server process to roll back the current "
-              "transaction and exit, because another server process exited abnormally and "
-              "possibly corrupted shared memory.", &at);
-  AppendField('H', "In a moment you should be able to reconnect to the database and repeat "
-              "your command.", &at);
-  g_quickdie_message[at++] = '\0';
-  g_quickdie_message[0] = 'E';
+  AppendField(m, 'S', "WARNING", &at);
+  AppendField(m, 'V', "WARNING", &at);
+  AppendField(m, 'C', sqlstate, &at);
+  AppendField(m, 'M', message, &at);
+  if (detail != nullptr) AppendField(m, 'D', detail, &at);
+  if (hint != nullptr) AppendField(m, 'H', hint, &at);
+  m.bytes[at++] = '\0';
+  m.bytes[0] = 'N';
   uint32_t len = static_cast<uint32_t>(at - 1);
-  g_quickdie_message[1] = static_cast<char>(len >> 24);
-  g_quickdie_message[2] = static_cast<char>(len >> 16);
-  g_quickdie_message[3] = static_cast<char>(len >> 8);
-  g_quickdie_message[4] = static_cast<char>(len);
-  g_quickdie_length = at;
+  m.bytes[1] = static_cast<char>(len >> 24);
+  m.bytes[2] = static_cast<char>(len >> 16);
+  m.bytes[3] = static_cast<char>(len >> 8);
+  m.bytes[4] = static_cast<char>(len);
+  m.length = at;
+}
+
+void BuildQuitMessages() {
+  BuildQuitMessage(g_quit_messages[static_cast<int>(QuitReason::kUnknown)], "57P01",
+                   "terminating connection because of unexpected SIGQUIT signal", nullptr,
+                   nullptr);
+  BuildQuitMessage(g_quit_messages[static_cast<int>(QuitReason::kCrash)], "57P02",
+                   "terminating connection because of crash of another server process",
+                   "The postmaster has commanded this server process to roll back the current "
+                   "transaction and exit, because another server process exited abnormally and "
+                   "possibly corrupted shared memory.",
+                   "In a moment you should be able to reconnect to the database and repeat "
+                   "your command.");
+  BuildQuitMessage(g_quit_messages[static_cast<int>(QuitReason::kImmediateShutdown)], "57P01",
+                   "terminating connection due to immediate shutdown command", nullptr, nullptr);
 }
 
 void WakeSelf() {
@@ -63,9 +81,12 @@ void HandleShutdown(int) { g_interrupts.shutdown = 1; WakeSelf(); }
 
 void HandleQuickDie(int) {
   int fd = g_quickdie_fd;
-  if (fd >= 0 && g_quickdie_length > 0) {
-    // Best effort and non-blocking: the socket is O_NONBLOCK.
-    ssize_t ignored = send(fd, g_quickdie_message, g_quickdie_length, MSG_NOSIGNAL | MSG_DONTWAIT);
+  int reason = static_cast<int>(GetQuitReason());
+  if (reason < 0 || reason > 2) reason = 0;
+  const QuitMessage& m = g_quit_messages[reason];
+  if (fd >= 0 && m.length > 0) {
+    // Best effort and non-blocking.
+    ssize_t ignored = send(fd, m.bytes, m.length, MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)ignored;
   }
   _exit(2);  // I2: no cleanups; shared memory may be corrupt
@@ -85,9 +106,11 @@ PendingInterrupts& Interrupts() { return g_interrupts; }
 
 void InstallChildSignalHandlers() {
   g_interrupts = PendingInterrupts{};
-  if (g_quickdie_length == 0) BuildQuickDieMessage();
-  for (int signo : {SIGCHLD, SIGALRM, SIGUSR1}) Install(signo, SIG_DFL);
-  Install(SIGPIPE, SIG_IGN);
+  if (g_quit_messages[0].length == 0) BuildQuitMessages();
+  Install(SIGCHLD, SIG_DFL);
+  // I4: signals nobody uses yet are ignored: their default action would end the process,
+  // which the postmaster would take for a crash.
+  for (int signo : {SIGPIPE, SIGUSR1, SIGALRM}) Install(signo, SIG_IGN);
   Install(SIGTERM, HandleDie);
   Install(SIGINT, HandleCancel);
   Install(SIGHUP, HandleReload);

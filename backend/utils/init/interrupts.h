@@ -17,11 +17,12 @@ struct PendingInterrupts {
 [[nodiscard]] PendingInterrupts& Interrupts();
 
 // Handlers for a child process: SIGTERM/SIGINT/SIGHUP/SIGUSR2 set flags and the latch, SIGQUIT
-// leaves at once with _exit(2) (the postmaster is stopping everything), SIGPIPE ignored,
-// SIGCHLD default. Every other signal is reset to default and all signals are unblocked.
+// sends the client a last WARNING naming the postmaster's reason (quit_reason.h) and leaves at
+// once with _exit(2); SIGPIPE, SIGUSR1 and SIGALRM are ignored; SIGCHLD default; SIGURG is the
+// latch's. All signals are unblocked.
 void InstallChildSignalHandlers();
 
-// For a backend: the socket to which the SIGQUIT handler writes a last ErrorResponse before
+// For a backend: the socket to which the SIGQUIT handler writes a last NoticeResponse before
 // exiting (plain TCP/Unix only; -1 for none or TLS).
 void SetQuickDieSocket(int fd);
 
