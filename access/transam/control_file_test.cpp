@@ -14,6 +14,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <sys/time.h>
 
 #include "backend/utils/error/error.h"
 
@@ -72,9 +73,16 @@ void ExpectSameContents(const ControlFileData& a, const ControlFileData& b) {
 }
 
 TEST_F(ControlFileTest, NewControlFileHasFreshClusterValues) {
-  time_t before = ::time(nullptr);
+  // The identifier's seconds come from gettimeofday; time() reads the coarse clock, which can
+  // lag it by a tick across a second boundary, so compare against the same clock.
+  auto now_s = [] {
+    struct timeval tv;
+    gettimeofday(&tv, nullptr);
+    return tv.tv_sec;
+  };
+  time_t before = now_s();
   ControlFileData data = NewControlFile(/*data_checksums=*/true);
-  time_t after = ::time(nullptr);
+  time_t after = now_s();
   EXPECT_EQ(data.magic, kControlFileMagic);
   EXPECT_EQ(data.format_version, kControlFileVersion);
   EXPECT_EQ(data.catalog_version, kCatalogVersion);
