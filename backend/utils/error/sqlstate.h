@@ -77,6 +77,10 @@ inline constexpr SqlState kInvalidName{"42602"};
 // Added for storage/file (errno -> SQLSTATE as PostgreSQL's errcode_for_file_access).
 inline constexpr SqlState kDuplicateFile{"58P02"};
 inline constexpr SqlState kWrongObjectType{"42809"};
+inline constexpr SqlState kObjectNotInPrerequisiteState{"55000"};
+// Added for storage/lmgr (heavyweight locks).
+inline constexpr SqlState kTDeadlockDetected{"40P01"};
+inline constexpr SqlState kLockNotAvailable{"55P03"};
 }  // namespace sqlstate
 
 }  // namespace keel
