@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "access/transam/checkpoint.h"
+#include "access/transam/clog.h"
+#include "access/transam/commit_ts.h"
 #include "access/transam/control_file.h"
 #include "access/transam/wal.h"
 #include "backend/protocol/auth/hba.h"
@@ -50,6 +52,7 @@
 #include "storage/ipc/process_context.h"
 #include "storage/ipc/shmem.h"
 #include "storage/ipc/shmem_interlock.h"
+#include "storage/lmgr/lock.h"
 
 namespace keel::postmaster {
 namespace {
@@ -222,6 +225,7 @@ void Postmaster::StartUp() {
   sigprocmask(SIG_BLOCK, &all, nullptr);
   SetLogProcessKind("postmaster");
   storage::InitProcessContext(storage::ProcessRole::kPostmaster);
+  transam::RegisterClogRmgrs();  // inherited by every child through fork
 
   std::string data_dir = ValidateDataDirectory(options_.data_dir);
   if (chdir(data_dir.c_str()) != 0) {
@@ -294,6 +298,9 @@ void Postmaster::CreateSharedState() {
   if (wal_pages < 0) wal_pages = std::clamp(n_buffers / 32, 8, 2048);  // as PostgreSQL's -1
   int sync_queue = std::max(n_buffers, 1024);
   size_t size = storage::ProcArrayShmemSize(settings::max_connections, kMaxAuxProcesses);
+  size = storage::AddSize(size, storage::LockShmemSize(settings::max_connections + kMaxAuxProcesses));
+  size = storage::AddSize(size, transam::ClogShmemSize());
+  size = storage::AddSize(size, transam::CommitTsShmemSize());
   size = storage::AddSize(size, storage::BufferPoolShmemSize(n_buffers));
   size = storage::AddSize(size, transam::WalShmemSize(wal_pages));
   size = storage::AddSize(size, storage::SyncShmemSize(sync_queue));
@@ -302,9 +309,12 @@ void Postmaster::CreateSharedState() {
   size = storage::AddSize(size, 1 << 20);  // headroom for small structures
   storage::ShmemCreate(size);
   storage::ProcArrayShmemInit(settings::max_connections, kMaxAuxProcesses);
+  storage::LockShmemInit(storage::ProcArrayNumSlots());
   storage::BufferPoolShmemInit(n_buffers);
   transam::WalShmemInit(wal_pages, control_.system_identifier);
   storage::SyncShmemInit(sync_queue);
+  transam::ClogShmemInit();
+  transam::CommitTsShmemInit();
   transam::CheckpointerShmemInit();
   QuitReasonShmemInit();
 }

@@ -1,6 +1,9 @@
 // Checkpoints; see checkpoint.h and README.md (K1-K7).
 #include "access/transam/checkpoint.h"
 
+#include "access/transam/clog.h"
+#include "access/transam/commit_ts.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -191,6 +194,11 @@ void CreateCheckpoint(uint32_t flags) {
     // K1: requests registered from here on belong to the next checkpoint.
     storage::SyncPreCheckpoint();
     Lsn redo = WalBeginCheckpointRedoPointer();
+
+    // K9: the commit log and commit timestamps are made durable with the checkpoint, before
+    // its record (their WAL-before-data rule flushes WAL as needed).
+    ClogFlushAll();
+    CommitTsFlushAll();
 
     PaceState pace{start, flags};
     storage::CheckpointWriteStats written =

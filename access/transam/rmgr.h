@@ -12,6 +12,8 @@ class DecodedRecord;
 enum class RmgrId : uint8_t {
   kXlog = 0,      // checkpoints, full-page images, no-ops, end of recovery (wal_xlog.h)
   kStorage = 1,   // relation file create / truncate
+  kClog = 2,      // commit log page zeroing / truncation (clog.h)
+  kCommitTs = 3,  // commit timestamp page zeroing / truncation (commit_ts.h)
   // 2..239: table AM, index AMs, transactions, ... as later issues add them
   kTest = 250,    // the crash torture test's resource manager (tests/)
 };

@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "access/transam/clog.h"
 #include "access/transam/wal.h"
 #include "access/transam/wal_xlog.h"
 #include "backend/utils/error/format.h"
@@ -110,6 +111,7 @@ uint64_t StoredImageBytes(const transam::DecodedRecord& record) {
 
 void RegisterWaldumpRmgrs() {
   transam::RegisterBuiltinRmgrs();
+  transam::RegisterClogRmgrs();  // commit log and commit timestamps
   if (transam::GetRmgr(transam::RmgrId::kTest) == nullptr) {
     transam::RegisterRmgr(transam::RmgrId::kTest,
                           transam::RmgrOps{"Test", nullptr, TestDescribe, TestIdentify});
