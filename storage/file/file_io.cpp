@@ -145,6 +145,39 @@ ssize_t FileWriteAt(int fd, const void* buf, size_t size_bytes, off_t offset) {
   return WriteLoop(fd, buf, size_bytes, offset);
 }
 
+namespace {
+
+using VectoredCall = ssize_t (*)(int, const struct iovec*, int, off_t);
+
+// Transfers every byte of `iov` at `offset`, retrying EINTR and continuing after short
+// transfers. A transfer of zero bytes ends the loop: for reads that is end of file (the bytes
+// done so far are returned), for writes a full device (-1 with ENOSPC).
+ssize_t VectoredLoop(int fd, const struct iovec* iov, int iov_count, off_t offset,
+                     VectoredCall call, bool zero_is_enospc) {
+  const size_t total = IovBytes(iov, iov_count);
+  std::vector<struct iovec> rest(iov, iov + iov_count);
+  size_t first = 0;
+  size_t done = 0;
+  while (done < total) {
+    const ssize_t n = call(fd, rest.data() + first, static_cast<int>(rest.size() - first),
+                           offset + static_cast<off_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (n == 0) {
+      if (!zero_is_enospc) break;
+      errno = ENOSPC;
+      return -1;
+    }
+    done += static_cast<size_t>(n);
+    AdvanceIov(rest, first, static_cast<size_t>(n));
+  }
+  return static_cast<ssize_t>(done);
+}
+
+}  // namespace
+
 ssize_t FileReadvAt(int fd, const struct iovec* iov, int iov_count, off_t offset) {
   KEEL_ASSERT(iov_count > 0 && iov_count <= IOV_MAX);
 #ifdef KEEL_DEBUG
@@ -153,22 +186,8 @@ ssize_t FileReadvAt(int fd, const struct iovec* iov, int iov_count, off_t offset
     return -1;
   }
 #endif
-  const size_t total = IovBytes(iov, iov_count);
-  std::vector<struct iovec> rest(iov, iov + iov_count);
-  size_t first = 0;
-  size_t done = 0;
-  while (done < total) {
-    const ssize_t n = preadv(fd, rest.data() + first, static_cast<int>(rest.size() - first),
-                             offset + static_cast<off_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-    AdvanceIov(rest, first, static_cast<size_t>(n));
-  }
-  return static_cast<ssize_t>(done);
+  // A read that hits end of file returns what it got.
+  return VectoredLoop(fd, iov, iov_count, offset, preadv, /*zero_is_enospc=*/false);
 }
 
 ssize_t FileWritevAt(int fd, const struct iovec* iov, int iov_count, off_t offset) {
@@ -192,25 +211,7 @@ ssize_t FileWritevAt(int fd, const struct iovec* iov, int iov_count, off_t offse
     return -1;
   }
 #endif
-  const size_t total = IovBytes(iov, iov_count);
-  std::vector<struct iovec> rest(iov, iov + iov_count);
-  size_t first = 0;
-  size_t done = 0;
-  while (done < total) {
-    const ssize_t n = pwritev(fd, rest.data() + first, static_cast<int>(rest.size() - first),
-                              offset + static_cast<off_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    if (n == 0) {
-      errno = ENOSPC;
-      return -1;
-    }
-    done += static_cast<size_t>(n);
-    AdvanceIov(rest, first, static_cast<size_t>(n));
-  }
-  return static_cast<ssize_t>(done);
+  return VectoredLoop(fd, iov, iov_count, offset, pwritev, /*zero_is_enospc=*/true);
 }
 
 int FileSync(int fd) {
