@@ -571,8 +571,9 @@ void Postmaster::StartupProcessExited(int status) {
     crash_recovery_ = false;
     StartAllAux();
     state_ = PmState::kRun;
-    pid_file_->SetStatus(PidFileStatus::kReady);
+    // Log first: tools (and tests) that see "ready" in the pid file may read the log at once.
     Log(Severity::kLog, "database system is ready to accept connections");
+    pid_file_->SetStatus(PidFileStatus::kReady);
     return;
   }
   if (shutdown_ != ShutdownMode::kNone) {
