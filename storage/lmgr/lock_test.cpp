@@ -436,6 +436,27 @@ TEST_F(LockTest, LockTimeoutCancelsTheWait) {
   EXPECT_EQ(LockTableUsageNow().proclocks_in_use, 1);
 }
 
+TEST_F(LockTest, StatementTimeoutEndsTheWait) {
+  const LockTag tag = RelationLockTag(1, 4242);
+  ASSERT_EQ(LockAcquire(tag, LockMode::kAccessExclusive), LockResult::kAcquired);
+  const pid_t child = Child([tag] {
+    InstallChildSignalHandlers();
+    settings::deadlock_timeout_ms = 100'000;
+    EnableStatementTimeout(200);
+    try {
+      (void)LockAcquire(tag, LockMode::kAccessShare);
+      return 1;
+    } catch (const Error& e) {
+      if (e.sqlstate() != sqlstate::kQueryCanceled) return 2;
+      if (e.message() != "canceling statement due to statement timeout") return 3;
+      if (LockNumWaiters(tag) != 0 || LockHeldByMe(tag, LockMode::kAccessShare)) return 4;
+      return kCodeCanceled;
+    }
+  });
+  EXPECT_EQ(WaitChild(child), kCodeCanceled);
+  EXPECT_EQ(LockTableUsageNow().proclocks_in_use, 1);
+}
+
 TEST_F(LockTest, CancelInterruptEndsTheWait) {
   const LockTag tag = ObjectLockTag(1, 1259, 12, 0);
   ASSERT_EQ(LockAcquire(tag, LockMode::kAccessExclusive), LockResult::kAcquired);

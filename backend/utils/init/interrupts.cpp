@@ -2,6 +2,7 @@
 #include "backend/utils/init/interrupts.h"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -78,6 +79,7 @@ void HandleDie(int) { g_interrupts.die = 1; WakeSelf(); }
 void HandleCancel(int) { g_interrupts.cancel = 1; WakeSelf(); }
 void HandleReload(int) { g_interrupts.reload = 1; WakeSelf(); }
 void HandleShutdown(int) { g_interrupts.shutdown = 1; WakeSelf(); }
+void HandleTimeout(int) { g_interrupts.statement_timeout = 1; WakeSelf(); }
 
 void HandleQuickDie(int) {
   int fd = g_quickdie_fd;
@@ -127,10 +129,31 @@ void CheckForInterrupts(bool cancel_allowed) {
   if (g_interrupts.die) {
     throw FatalError(sqlstate::kAdminShutdown, "terminating connection due to administrator command");
   }
+  if (cancel_allowed && g_interrupts.statement_timeout) {
+    g_interrupts.statement_timeout = 0;
+    g_interrupts.cancel = 0;  // one statement, one error
+    throw Error(sqlstate::kQueryCanceled, "canceling statement due to statement timeout");
+  }
   if (cancel_allowed && g_interrupts.cancel) {
     g_interrupts.cancel = 0;
     throw Error(sqlstate::kQueryCanceled, "canceling statement due to user request");
   }
+}
+
+void EnableStatementTimeout(int timeout_ms) {
+  DisableStatementTimeout();
+  if (timeout_ms <= 0) return;
+  Install(SIGALRM, HandleTimeout);
+  itimerval timer{};
+  timer.it_value.tv_sec = timeout_ms / 1000;
+  timer.it_value.tv_usec = static_cast<suseconds_t>(timeout_ms % 1000) * 1000;
+  setitimer(ITIMER_REAL, &timer, nullptr);
+}
+
+void DisableStatementTimeout() {
+  itimerval off{};
+  setitimer(ITIMER_REAL, &off, nullptr);
+  g_interrupts.statement_timeout = 0;  // I6: a timer that fired after the statement is void
 }
 
 }  // namespace keel

@@ -11,6 +11,7 @@ struct PendingInterrupts {
   volatile sig_atomic_t cancel;    // SIGINT: cancel the running statement
   volatile sig_atomic_t reload;    // SIGHUP: re-read the configuration file
   volatile sig_atomic_t shutdown;  // SIGUSR2: auxiliary process, finish and exit
+  volatile sig_atomic_t statement_timeout;  // SIGALRM from EnableStatementTimeout's timer
 };
 
 // This process's flags (zero after fork: children call InstallChildSignalHandlers).
@@ -27,8 +28,15 @@ void InstallChildSignalHandlers();
 void SetQuickDieSocket(int fd);
 
 // Throws FATAL 57P01 "terminating connection due to administrator command" when `die` is set;
-// ERROR 57014 "canceling statement due to user request" when `cancel` is set and
-// `cancel_allowed`. Reload is left to the caller's loop (it needs the config file path).
+// ERROR 57014 "canceling statement due to statement timeout" when the statement timer fired, or
+// "canceling statement due to user request" when `cancel` is set (either only when
+// `cancel_allowed`). Reload is left to the caller's loop (it needs the config file path).
 void CheckForInterrupts(bool cancel_allowed = true);
+
+// statement_timeout (I5): arms a one-shot timer; when it fires, the process's latch is set and
+// the next CheckForInterrupts throws 57014. `timeout_ms` <= 0 only disarms. The backend arms
+// it when a statement starts and disarms it when the statement ends.
+void EnableStatementTimeout(int timeout_ms);
+void DisableStatementTimeout();
 
 }  // namespace keel
