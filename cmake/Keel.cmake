@@ -23,6 +23,11 @@ endif()
 # One static library per module.
 function(keel_add_library name)
   cmake_parse_arguments(L "" "" "SOURCES;LIBS" ${ARGN})
+  if(NOT L_SOURCES)  # a module whose sources are globbed and not written yet
+    add_library(${name} INTERFACE)
+    target_link_libraries(${name} INTERFACE ${L_LIBS})
+    return()
+  endif()
   add_library(${name} STATIC ${L_SOURCES})
   target_link_libraries(${name} PUBLIC ${L_LIBS})
 endfunction()

@@ -149,5 +149,33 @@ TEST_F(BufferPinTest, CleanupLockWaitsForOtherPins) {
   ReleaseBuffer(pin.get());
 }
 
+TEST_F(BufferPinTest, ConditionalCleanupLockNeverWaits) {
+  StartPool(16);
+  const RelFileLocator rel = TestRel(16384);
+  CreateTestRelation(rel, 2);
+  auto* child_pinned = SharedStruct<std::atomic<int>>("child pinned");
+  auto* release = SharedStruct<std::atomic<int>>("release");
+  const pid_t child = ForkBufferChild([&] {
+    const Buffer b = ReadBuffer(rel, ForkNumber::kMain, BlockNumber(0));
+    child_pinned->store(1);
+    if (!WaitUntil([&] { return release->load() == 1; })) return 20;
+    ReleaseBuffer(b);
+    return 0;
+  });
+  ASSERT_TRUE(WaitUntil([&] { return child_pinned->load() == 1; }));
+  PinnedBuffer pin(ReadBuffer(rel, ForkNumber::kMain, BlockNumber(0)));
+  EXPECT_FALSE(ConditionalLockBufferForCleanup(pin.get()));  // the child's pin
+  EXPECT_FALSE(GetDesc(pin.get())->content_lock.HeldByMe());
+  release->store(1);
+  EXPECT_EQ(WaitChild(child), 0);
+  ASSERT_TRUE(ConditionalLockBufferForCleanup(pin.get()));
+  EXPECT_TRUE(GetDesc(pin.get())->content_lock.HeldByMeInMode(LwLockMode::kExclusive));
+  UnlockBuffer(pin.get());
+  // Our own second pin counts as another pin.
+  IncrBufferRefCount(pin.get());
+  EXPECT_FALSE(ConditionalLockBufferForCleanup(pin.get()));
+  ReleaseBuffer(pin.get());
+}
+
 }  // namespace
 }  // namespace keel::storage

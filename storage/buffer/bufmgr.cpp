@@ -228,6 +228,19 @@ void UnlockBuffer(Buffer buffer) {
   GetDesc(buffer)->content_lock.Release();
 }
 
+bool ConditionalLockBufferForCleanup(Buffer buffer) {
+  CheckBufferId(buffer);
+  // Our own second pin (a scan of this process stopped on the page) counts too: the shared
+  // count has one per process (B1), so the local count is checked first.
+  if (local_pool.private_refcount[buffer - 1] != 1) return false;
+  if (!ConditionalLockBuffer(buffer, BufferLockMode::kExclusive)) return false;
+  // Under the exclusive content lock nobody can newly look at the page; a pin taken after this
+  // check cannot hold a pointer into it until we unlock.
+  if (RefCount(GetDesc(buffer)->state.load(std::memory_order_acquire)) == 1) return true;
+  UnlockBuffer(buffer);
+  return false;
+}
+
 void LockBufferForCleanup(Buffer buffer) {
   CheckBufferId(buffer);
   BufferDesc* desc = GetDesc(buffer);

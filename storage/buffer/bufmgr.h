@@ -84,6 +84,9 @@ void LockBuffer(Buffer buffer, BufferLockMode mode);   // requires: pinned
 void UnlockBuffer(Buffer buffer);
 // Exclusive lock and the only pin (waits for other pins to go: VACUUM page cleanup).
 void LockBufferForCleanup(Buffer buffer);
+// The same without waiting: false (and no lock) when another pin exists — this process's own
+// second pin included — or the content lock is not free. Pruning uses it. Requires: pinned.
+[[nodiscard]] bool ConditionalLockBufferForCleanup(Buffer buffer);
 
 [[nodiscard]] Page BufferGetPage(Buffer buffer);       // requires: pinned
 [[nodiscard]] BufferTag BufferGetTag(Buffer buffer);
