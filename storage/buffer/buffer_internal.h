@@ -76,6 +76,8 @@ struct BufferPoolControl {
   alignas(64) std::atomic<uint64_t> clock_tick;
   // Victims requested since the bgwriter last looked (its allocation-rate estimate).
   alignas(64) std::atomic<uint32_t> num_allocs;
+  // Relation truncations and drops so far (B11): read on insert paths, bumped rarely.
+  alignas(64) std::atomic<uint64_t> relation_drops;
 };
 static_assert(std::is_standard_layout_v<BufferPoolControl> &&
               std::is_trivially_destructible_v<BufferPoolControl>);

@@ -374,6 +374,7 @@ bool MaybeOfRelation(const BufferDesc* desc, const RelFileLocator& rel) {
 }  // namespace
 
 void DropRelationBuffers(const RelFileLocator& rel, ForkNumber fork, BlockNumber first_block) {
+  shared_pool.control->relation_drops.fetch_add(1);  // B11: before anything is gone
   auto matches = [&](const BufferTag& tag) {
     return tag.rel == rel && tag.fork == fork && tag.block >= first_block;
   };
@@ -383,7 +384,10 @@ void DropRelationBuffers(const RelFileLocator& rel, ForkNumber fork, BlockNumber
   }
 }
 
+uint64_t RelationDropCount() { return shared_pool.control->relation_drops.load(); }
+
 void DropRelationAllBuffers(const RelFileLocator& rel) {
+  shared_pool.control->relation_drops.fetch_add(1);  // B11
   auto matches = [&](const BufferTag& tag) { return tag.rel == rel; };
   for (int i = 0; i < shared_pool.n_buffers; ++i) {
     BufferDesc* desc = &shared_pool.descs[i];

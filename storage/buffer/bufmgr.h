@@ -133,6 +133,11 @@ void FlushRelationBuffers(const RelFileLocator& rel);
 // writing one is waited for); XX000 if the caller itself still pins one.
 void DropRelationBuffers(const RelFileLocator& rel, ForkNumber fork, BlockNumber first_block);
 void DropRelationAllBuffers(const RelFileLocator& rel);
+// How many times Drop*Buffers ran (every truncation and drop calls one), pool-wide (B11). A
+// process that caches something about a relation's size (the heap's insert target) keeps the
+// count it saw: while it is unchanged, no relation shrank since, and the cache needs no check
+// against the file. One atomic load.
+[[nodiscard]] uint64_t RelationDropCount();
 
 // --- checkpoints and the background writer --------------------------------------------------
 // Writes every buffer that was dirty when the call began (B7: buffers dirtied later belong to
