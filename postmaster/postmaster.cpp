@@ -42,6 +42,7 @@
 #include "postmaster/aux_process.h"
 #include "postmaster/listen_sockets.h"
 #include "postmaster/pid_file.h"
+#include "postmaster/shared_state.h"
 #include "postmaster/server_options.h"
 #include "postmaster/startup.h"
 #include "storage/buffer/bufmgr.h"
@@ -225,7 +226,7 @@ void Postmaster::StartUp() {
   sigprocmask(SIG_BLOCK, &all, nullptr);
   SetLogProcessKind("postmaster");
   storage::InitProcessContext(storage::ProcessRole::kPostmaster);
-  transam::RegisterClogRmgrs();  // inherited by every child through fork
+  postmaster::RegisterAllRmgrs();  // inherited by every child through fork
 
   std::string data_dir = ValidateDataDirectory(options_.data_dir);
   if (chdir(data_dir.c_str()) != 0) {
@@ -292,31 +293,7 @@ void Postmaster::StartUp() {
 }
 
 void Postmaster::CreateSharedState() {
-  // M6: everything in shared memory is sized here, from settings, once per (re)start.
-  int n_buffers = settings::shared_buffers_pages;
-  int wal_pages = settings::wal_buffers_pages;
-  if (wal_pages < 0) wal_pages = std::clamp(n_buffers / 32, 8, 2048);  // as PostgreSQL's -1
-  int sync_queue = std::max(n_buffers, 1024);
-  size_t size = storage::ProcArrayShmemSize(settings::max_connections, kMaxAuxProcesses);
-  size = storage::AddSize(size, storage::LockShmemSize(settings::max_connections + kMaxAuxProcesses));
-  size = storage::AddSize(size, transam::ClogShmemSize());
-  size = storage::AddSize(size, transam::CommitTsShmemSize());
-  size = storage::AddSize(size, storage::BufferPoolShmemSize(n_buffers));
-  size = storage::AddSize(size, transam::WalShmemSize(wal_pages));
-  size = storage::AddSize(size, storage::SyncShmemSize(sync_queue));
-  size = storage::AddSize(size, transam::CheckpointerShmemSize());
-  size = storage::AddSize(size, QuitReasonShmemSize());
-  size = storage::AddSize(size, 1 << 20);  // headroom for small structures
-  storage::ShmemCreate(size);
-  storage::ProcArrayShmemInit(settings::max_connections, kMaxAuxProcesses);
-  storage::LockShmemInit(storage::ProcArrayNumSlots());
-  storage::BufferPoolShmemInit(n_buffers);
-  transam::WalShmemInit(wal_pages, control_.system_identifier);
-  storage::SyncShmemInit(sync_queue);
-  transam::ClogShmemInit();
-  transam::CommitTsShmemInit();
-  transam::CheckpointerShmemInit();
-  QuitReasonShmemInit();
+  postmaster::CreateSharedState(control_.system_identifier);
 }
 
 void Postmaster::LoadHba(bool at_startup) {
@@ -526,8 +503,7 @@ pid_t Postmaster::ForkChild(const char* log_kind, storage::ProcessRole role,
     storage::InitProcessContext(role);  // own pid, process-local latch, fresh self-pipe
     InstallChildSignalHandlers();       // also unblocks signals
     if (uses_shared_state) {
-      storage::InitBufferPoolAccess();
-      transam::InitWalAccess();
+      postmaster::InitChildSharedAccess();
     }
     child_main();
     exit_code = 0;

@@ -11,10 +11,12 @@
 #include <ctime>
 
 #include "access/transam/control_file.h"
+#include "access/transam/transam.h"
 #include "access/transam/wal.h"
 #include "access/transam/wal_reader.h"
 #include "access/transam/wal_record.h"
 #include "access/transam/wal_xlog.h"
+#include "access/transam/xact.h"
 #include "backend/utils/config/settings.h"
 #include "backend/utils/error/format.h"
 #include "backend/utils/error/log.h"
@@ -194,6 +196,8 @@ void CreateCheckpoint(uint32_t flags) {
     // K1: requests registered from here on belong to the next checkpoint.
     storage::SyncPreCheckpoint();
     Lsn redo = WalBeginCheckpointRedoPointer();
+    // X17: a commit whose record lies before `redo` must be in clog before clog is flushed.
+    WaitForCommitsDelayingCheckpoint();
 
     // K9: the commit log and commit timestamps are made durable with the checkpoint, before
     // its record (their WAL-before-data rule flushes WAL as needed).
@@ -213,7 +217,9 @@ void CreateCheckpoint(uint32_t flags) {
     record.redo_lsn = redo.value();
     record.timeline = control.timeline_id;
     record.next_oid = control.next_oid;
-    record.next_xid = control.next_xid;
+    // X2: read after the redo pointer: an xid assigned later that reaches WAL does so after
+    // the redo pointer, and redo advances past it.
+    record.next_xid = ReadNextTransactionId().value();
     record.time_s = static_cast<int64_t>(time(nullptr));
     record.full_page_writes = settings::full_page_writes ? 1 : 0;
     WalRecordBuilder builder;
@@ -228,6 +234,7 @@ void CreateCheckpoint(uint32_t flags) {
     control.redo_lsn = redo.value();
     control.checkpoint_time = record.time_s;
     control.full_page_writes = record.full_page_writes;
+    control.next_xid = record.next_xid;
     control.state = shutdown ? ClusterState::kShutDown : ClusterState::kInProduction;
     WriteControlFile(data_dir, control);
 

@@ -115,6 +115,13 @@ XidStatus TransactionIdGetStatus(TransactionId xid) {
   return static_cast<XidStatus>((*byte >> shift) & 3u);
 }
 
+Lsn TransactionIdGetCommitLsnBound(TransactionId xid) {
+  const int slot = SlruReadPageReadOnly(clog_ctl, ClogPageOf(xid), xid);
+  LwLockGuard guard = LwLockGuard::Adopt(&clog_ctl.shared->control_lock);
+  // C6: once the page is written its WAL was flushed, so a re-read page's 0 is also right.
+  return Lsn(clog_ctl.slots[slot].group_lsn);
+}
+
 void ClogFlushAll() { SlruFlushAll(clog_ctl); }
 
 void ClogTruncate(TransactionId oldest_xid) {

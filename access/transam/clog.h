@@ -51,6 +51,11 @@ void ClogExtend(TransactionId xid);
 void TransactionIdSetStatus(TransactionId xid, XidStatus status, Lsn commit_lsn);
 // Throws like TransactionIdSetStatus.
 [[nodiscard]] XidStatus TransactionIdGetStatus(TransactionId xid);
+// An LSN at or past the end of `xid`'s commit record when that commit may not be durable yet
+// (asynchronous commit), else kInvalidLsn: the WAL-flush position of its clog page (C3), a
+// conservative bound shared by the page's xids. Hint bits saying "committed" must not reach
+// disk before WAL is durable up to it (C6). Throws like TransactionIdGetStatus.
+[[nodiscard]] Lsn TransactionIdGetCommitLsnBound(TransactionId xid);
 
 // Checkpoint: every dirty clog page written and fsynced (SlruFlushAll).
 void ClogFlushAll();

@@ -3,12 +3,14 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 
 #include "access/transam/checkpoint.h"
 #include "access/transam/control_file.h"
 #include "access/transam/rmgr.h"
+#include "access/transam/transam.h"
 #include "access/transam/wal.h"
 #include "access/transam/wal_reader.h"
 #include "access/transam/wal_xlog.h"
@@ -74,6 +76,11 @@ CheckpointRecord ReadCheckpoint(const ControlFileData& control, uint8_t* info, L
 void StartupXlog() {
   const std::string& data_dir = DataDirectory();
   ControlFileData control = ReadControlFile(data_dir);
+  // X2: the xid generator starts from the control file (a fresh cluster) and is then set
+  // from the checkpoint record and advanced past every xid redo meets.
+  SetNextTransactionId(
+      TransactionId(std::max<uint64_t>(control.next_xid, kFirstNormalTransactionId)));
+  SetOldestClogXid(TransactionId(control.oldest_xid));
   if (control.checkpoint_lsn == 0) {
     BootstrapWal(control);
     return;
@@ -83,6 +90,7 @@ void StartupXlog() {
   CheckpointRecord checkpoint = ReadCheckpoint(control, &info, &checkpoint_end);
   Lsn redo(checkpoint.redo_lsn);
   Lsn checkpoint_lsn(control.checkpoint_lsn);
+  SetNextTransactionId(TransactionId(checkpoint.next_xid));  // X2
 
   // R3: a clean stop leaves a shutdown checkpoint whose redo pointer is itself: nothing to do.
   bool clean = control.state == ClusterState::kShutDown && info == kXlogCheckpointShutdown &&
@@ -117,6 +125,7 @@ void StartupXlog() {
                        Format("resource manager with ID %d not registered at %s",
                               static_cast<int>(record->rmgr), LsnToString(record->lsn).c_str()));
     }
+    if (TransactionIdIsValid(record->xid)) AdvanceNextTransactionIdPast(record->xid);  // X2
     ops->redo(*record);
     last_lsn = record->lsn;
     ++replayed;

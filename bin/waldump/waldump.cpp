@@ -12,6 +12,7 @@
 #include "access/transam/clog.h"
 #include "access/transam/wal.h"
 #include "access/transam/wal_xlog.h"
+#include "access/transam/xact.h"
 #include "backend/utils/error/format.h"
 #include "bin/common/tool_output.h"
 
@@ -112,6 +113,7 @@ uint64_t StoredImageBytes(const transam::DecodedRecord& record) {
 void RegisterWaldumpRmgrs() {
   transam::RegisterBuiltinRmgrs();
   transam::RegisterClogRmgrs();  // commit log and commit timestamps
+  transam::RegisterXactRmgr();   // commit, abort
   if (transam::GetRmgr(transam::RmgrId::kTest) == nullptr) {
     transam::RegisterRmgr(transam::RmgrId::kTest,
                           transam::RmgrOps{"Test", nullptr, TestDescribe, TestIdentify});

@@ -124,6 +124,8 @@ ProcSlot* AcquireSlot(bool backend, ProcKind kind, int32_t pid, int32_t cancel_k
   EndChange(slot);
   slot->xid.store(0, std::memory_order_relaxed);
   slot->xmin.store(0, std::memory_order_relaxed);
+  slot->subxid_count.store(0, std::memory_order_relaxed);
+  slot->subxid_overflowed.store(0, std::memory_order_relaxed);
   OwnLatch(&slot->latch);  // T1
   SetCurrentProcSlot(slot);
   return slot;
@@ -199,6 +201,8 @@ void ProcArrayReleaseSlot(ProcSlot* slot) {
   }
   slot->xid.store(0, std::memory_order_relaxed);
   slot->xmin.store(0, std::memory_order_relaxed);
+  slot->subxid_count.store(0, std::memory_order_relaxed);
+  slot->subxid_overflowed.store(0, std::memory_order_relaxed);
   BeginChange(slot);
   slot->pid.store(0, std::memory_order_relaxed);
   slot->kind = ProcKind::kFree;

@@ -28,6 +28,8 @@ enum class ProcKind : uint8_t {
 [[nodiscard]] const char* ProcKindName(ProcKind kind);
 
 inline constexpr int kProcNameBytes = 64;  // user, database, application_name incl. NUL
+// Subtransaction xids a slot publishes before it overflows (PostgreSQL's PGPROC_MAX_CACHED_SUBXIDS).
+inline constexpr int kProcMaxCachedSubxids = 64;
 
 // One per process that may touch shared state. Slots of a kind are used only by one process
 // at a time, between ProcArrayAcquire*Slot and ProcArrayReleaseSlot (P1).
@@ -50,6 +52,18 @@ struct alignas(64) ProcSlot {
   // (snapshots); their protocol belongs to access/transam (later issue).
   std::atomic<uint64_t> xid;
   std::atomic<uint64_t> xmin;
+  // The running subtransaction xids of the slot's transaction (access/transam README,
+  // "Transactions", X3/X5): appended by the slot's process under the xid generator lock
+  // (entry first, then the count), removed only inside the completion bracket. When a
+  // transaction has more, `subxid_overflowed` is 1 and readers consult subxact/.
+  std::atomic<uint32_t> subxid_count;
+  std::atomic<uint32_t> subxid_overflowed;
+  std::atomic<uint64_t> subxids[kProcMaxCachedSubxids];
+  // Odd while the slot's process is between inserting a commit record and recording the commit
+  // in the commit log; a checkpoint waits for such commits before it flushes the commit log
+  // (access/transam README, X17). A counter, so the checkpointer can tell a new commit from the
+  // one it waits for. Only the slot's process changes it.
+  std::atomic<uint64_t> delay_checkpoint;
 
   int32_t slot_idx;   // constant after ProcArrayShmemInit
   int32_t next_free;  // index of the next free slot of the same class; guarded by the

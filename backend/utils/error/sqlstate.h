@@ -81,6 +81,13 @@ inline constexpr SqlState kObjectNotInPrerequisiteState{"55000"};
 // Added for storage/lmgr (heavyweight locks).
 inline constexpr SqlState kTDeadlockDetected{"40P01"};
 inline constexpr SqlState kLockNotAvailable{"55P03"};
+// Added for access/common (tuple descriptors, forming tuples).
+inline constexpr SqlState kTooManyColumns{"54011"};
+// Transactions (access/transam/xact.h).
+inline constexpr SqlState kActiveSqlTransaction{"25001"};
+inline constexpr SqlState kNoActiveSqlTransaction{"25P01"};
+inline constexpr SqlState kInFailedSqlTransaction{"25P02"};
+inline constexpr SqlState kInvalidSavepointSpecification{"3B001"};
 }  // namespace sqlstate
 
 }  // namespace keel

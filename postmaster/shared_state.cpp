@@ -1,0 +1,67 @@
+// Creating shared memory; see shared_state.h.
+#include "postmaster/shared_state.h"
+
+#include <algorithm>
+
+#include "access/transam/checkpoint.h"
+#include "access/transam/clog.h"
+#include "access/transam/commit_ts.h"
+#include "access/transam/rmgr.h"
+#include "access/transam/transam.h"
+#include "access/transam/wal.h"
+#include "access/transam/xact.h"
+#include "backend/utils/config/settings.h"
+#include "backend/utils/init/quit_reason.h"
+#include "postmaster/aux_process.h"
+#include "storage/buffer/bufmgr.h"
+#include "storage/ipc/proc_array.h"
+#include "storage/ipc/shmem.h"
+#include "storage/lmgr/lock.h"
+#include "storage/sync/sync.h"
+
+namespace keel::postmaster {
+
+void CreateSharedState(uint64_t system_identifier) {
+  // M6: everything in shared memory is sized here, from settings, once per (re)start.
+  int n_buffers = settings::shared_buffers_pages;
+  int wal_pages = settings::wal_buffers_pages;
+  if (wal_pages < 0) wal_pages = std::clamp(n_buffers / 32, 8, 2048);  // as PostgreSQL's -1
+  int sync_queue = std::max(n_buffers, 1024);
+  int max_aux = kMaxAuxProcesses;
+  size_t size = storage::ProcArrayShmemSize(settings::max_connections, max_aux);
+  size = storage::AddSize(size, storage::LockShmemSize(settings::max_connections + max_aux));
+  size = storage::AddSize(size, transam::ClogShmemSize());
+  size = storage::AddSize(size, transam::CommitTsShmemSize());
+  size = storage::AddSize(size, transam::TransamShmemSize());
+  size = storage::AddSize(size, storage::BufferPoolShmemSize(n_buffers));
+  size = storage::AddSize(size, transam::WalShmemSize(wal_pages));
+  size = storage::AddSize(size, storage::SyncShmemSize(sync_queue));
+  size = storage::AddSize(size, transam::CheckpointerShmemSize());
+  size = storage::AddSize(size, QuitReasonShmemSize());
+  size = storage::AddSize(size, 1 << 20);  // headroom for small structures
+  storage::ShmemCreate(size);
+  storage::ProcArrayShmemInit(settings::max_connections, max_aux);
+  storage::LockShmemInit(storage::ProcArrayNumSlots());
+  storage::BufferPoolShmemInit(n_buffers);
+  transam::WalShmemInit(wal_pages, system_identifier);
+  storage::SyncShmemInit(sync_queue);
+  transam::ClogShmemInit();
+  transam::CommitTsShmemInit();
+  transam::TransamShmemInit();
+  transam::CheckpointerShmemInit();
+  QuitReasonShmemInit();
+}
+
+void RegisterAllRmgrs() {
+  transam::RegisterBuiltinRmgrs();
+  transam::RegisterClogRmgrs();
+  transam::RegisterXactRmgr();
+}
+
+void InitChildSharedAccess() {
+  storage::InitBufferPoolAccess();
+  transam::InitWalAccess();
+  transam::InitTransamAccess();
+}
+
+}  // namespace keel::postmaster
