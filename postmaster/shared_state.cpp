@@ -3,6 +3,9 @@
 
 #include <algorithm>
 
+#include "access/heap/heap_toast.h"
+#include "access/heap/heapam.h"
+#include "access/heap/visibility.h"
 #include "access/transam/checkpoint.h"
 #include "access/transam/clog.h"
 #include "access/transam/commit_ts.h"
@@ -10,6 +13,7 @@
 #include "access/transam/transam.h"
 #include "access/transam/wal.h"
 #include "access/transam/xact.h"
+#include "backend/utils/activity/table_stats.h"
 #include "backend/utils/config/settings.h"
 #include "backend/utils/init/quit_reason.h"
 #include "postmaster/aux_process.h"
@@ -38,6 +42,8 @@ void CreateSharedState(uint64_t system_identifier) {
   size = storage::AddSize(size, storage::SyncShmemSize(sync_queue));
   size = storage::AddSize(size, transam::CheckpointerShmemSize());
   size = storage::AddSize(size, QuitReasonShmemSize());
+  size = storage::AddSize(size, stats::TableStatsShmemSize());
+  size = storage::AddSize(size, access::ToastShmemSize());
   size = storage::AddSize(size, 1 << 20);  // headroom for small structures
   storage::ShmemCreate(size);
   storage::ProcArrayShmemInit(settings::max_connections, max_aux);
@@ -50,18 +56,32 @@ void CreateSharedState(uint64_t system_identifier) {
   transam::TransamShmemInit();
   transam::CheckpointerShmemInit();
   QuitReasonShmemInit();
+  stats::TableStatsShmemInit();
+  access::ToastShmemInit();
 }
 
 void RegisterAllRmgrs() {
   transam::RegisterBuiltinRmgrs();
   transam::RegisterClogRmgrs();
   transam::RegisterXactRmgr();
+  access::RegisterHeapRmgrs();
 }
+
+namespace {
+
+// What every transaction end does outside access/transam (registered below).
+void AtTransactionEnd(bool commit) {
+  access::AtEndOfTransactionComboCids();
+  stats::AtTransactionEndTableStats(commit);
+}
+
+}  // namespace
 
 void InitChildSharedAccess() {
   storage::InitBufferPoolAccess();
   transam::InitWalAccess();
   transam::InitTransamAccess();
+  transam::RegisterXactCallback(&AtTransactionEnd);
 }
 
 }  // namespace keel::postmaster

@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "access/heap/heapam.h"
 #include "access/transam/clog.h"
 #include "access/transam/wal.h"
 #include "access/transam/wal_xlog.h"
@@ -114,6 +115,7 @@ void RegisterWaldumpRmgrs() {
   transam::RegisterBuiltinRmgrs();
   transam::RegisterClogRmgrs();  // commit log and commit timestamps
   transam::RegisterXactRmgr();   // commit, abort
+  access::RegisterHeapRmgrs();   // heap changes, pruning, vacuum
   if (transam::GetRmgr(transam::RmgrId::kTest) == nullptr) {
     transam::RegisterRmgr(transam::RmgrId::kTest,
                           transam::RmgrOps{"Test", nullptr, TestDescribe, TestIdentify});

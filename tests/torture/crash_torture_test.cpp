@@ -28,6 +28,8 @@
 #include "tests/support/files.h"
 #include "tests/support/free_port.h"
 #include "tests/support/wait_until.h"
+#include "tests/torture/kill_cycle.h"
+#include "tests/torture/line_client.h"
 #include "tests/torture/torture_rmgr.h"
 
 namespace keel::torture {
@@ -37,77 +39,6 @@ using Clock = std::chrono::steady_clock;
 using testing::TestCluster;
 
 void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
-// A line-protocol connection to keel-torture-server.
-class Client {
- public:
-  explicit Client(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      close(fd_);
-      fd_ = -1;
-    }
-    int one = 1;
-    if (fd_ >= 0) setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  }
-  ~Client() {
-    if (fd_ >= 0) close(fd_);
-  }
-  [[nodiscard]] bool ok() const { return fd_ >= 0; }
-  // The reply line, or nullopt when the connection failed or timed out.
-  std::optional<std::string> Call(const std::string& line, int timeout_ms = 60000) {
-    if (fd_ < 0) return std::nullopt;
-    std::string out = line + "\n";
-    if (send(fd_, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
-      return std::nullopt;
-    }
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    for (;;) {
-      size_t nl = buffer_.find('\n');
-      if (nl != std::string::npos) {
-        std::string reply = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return reply;
-      }
-      int left = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
-      if (left <= 0) return std::nullopt;
-      pollfd pfd{fd_, POLLIN, 0};
-      if (poll(&pfd, 1, left) <= 0) continue;
-      char chunk[65536];
-      ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-      if (n <= 0) return std::nullopt;
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
- private:
-  int fd_ = -1;
-  std::string buffer_;
-};
-
-bool WaitUntilServing(int port, int timeout_s) {
-  return testing::WaitUntil(
-      [port] {
-        Client client(port);
-        return client.ok() && client.Call("PING", 5000) == std::optional<std::string>("PONG");
-      },
-      timeout_s, /*poll_ms=*/50);
-}
-
-// True once `pid` has exited (reaping it if it is our child).
-bool WaitGone(pid_t pid, int timeout_s) {
-  return testing::WaitUntil(
-      [pid] {
-        waitpid(pid, nullptr, WNOHANG);
-        return kill(pid, 0) != 0 && errno == ESRCH;
-      },
-      timeout_s);
-}
 
 constexpr int kWorkers = 4;
 
@@ -185,8 +116,6 @@ TEST(CrashTortureTest, CommittedChangesSurviveRandomKills) {
     ASSERT_EQ(client.Call("INIT").value_or("no reply"), "OK") << cluster.log();
   }
   Ledger ledger;
-  const char* kModes[] = {"SIGKILL of every server process", "SIGKILL of one child",
-                          "immediate shutdown", "SIGKILL of the postmaster only"};
   for (int cycle = 0; cycle < cycles; ++cycle) {
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
@@ -203,42 +132,12 @@ TEST(CrashTortureTest, CommittedChangesSurviveRandomKills) {
     });
     SleepMs(100 + static_cast<int>(rng() % 600));
 
-    int mode = static_cast<int>(rng() % 4);
-    SCOPED_TRACE(std::string("cycle ") + std::to_string(cycle) + ": " + kModes[mode]);
-    pid_t postmaster = cluster.postmaster_pid();
-    std::vector<pid_t> children = cluster.ChildPids();
-    bool postmaster_survives = false;
-    switch (mode) {
-      case 0:
-        kill(postmaster, SIGKILL);
-        for (pid_t child : children) kill(child, SIGKILL);
-        break;
-      case 1:
-        if (!children.empty()) {
-          kill(children[rng() % children.size()], SIGKILL);
-          postmaster_survives = true;
-        } else {
-          kill(postmaster, SIGKILL);
-        }
-        break;
-      case 2:
-        kill(postmaster, SIGQUIT);
-        break;
-      case 3:
-        kill(postmaster, SIGKILL);
-        break;
-    }
+    KillMode mode = static_cast<KillMode>(rng() % 4);
+    SCOPED_TRACE(std::string("cycle ") + std::to_string(cycle) + ": " + KillModeName(mode));
+    KillResult killed = Kill(cluster, mode, rng);
     stop = true;
     for (auto& t : threads) t.join();
-    if (postmaster_survives) {
-      ASSERT_TRUE(WaitUntilServing(cluster.port(), 60)) << cluster.log();
-    } else {
-      ASSERT_TRUE(WaitGone(postmaster, 30));
-      cluster.Forget();
-      for (pid_t child : children) ASSERT_TRUE(WaitGone(child, 30)) << child;
-      ASSERT_TRUE(cluster.Start(/*extra_args=*/{}, /*timeout_s=*/60)) << cluster.log();
-      ASSERT_TRUE(WaitUntilServing(cluster.port(), 60)) << cluster.log();
-    }
+    ASSERT_TRUE(Recover(cluster, killed)) << cluster.log();
     Verify(cluster.port(), ledger, "after cycle " + std::to_string(cycle));
     if (HasFatalFailure() || HasFailure()) {
       ADD_FAILURE() << "server log:\n" << cluster.log().substr(0, 20000);

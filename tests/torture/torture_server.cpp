@@ -30,6 +30,7 @@
 #include "storage/lmgr/lwlock.h"
 #include "storage/page/page.h"
 #include "storage/smgr/smgr.h"
+#include "tests/torture/line_connection.h"
 #include "tests/torture/torture_rmgr.h"
 
 namespace keel::torture {
@@ -37,54 +38,6 @@ namespace keel::torture {
 void TortureInitPage(storage::Page page);
 
 namespace {
-
-class LineConnection {
- public:
-  explicit LineConnection(int fd) : fd_(fd) {}
-  // One line without the newline; exits the process when the client is gone.
-  std::string ReadLine() {
-    for (;;) {
-      size_t nl = buffer_.find('\n');
-      if (nl != std::string::npos) {
-        std::string line = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return line;
-      }
-      int events = storage::WaitLatchOrSocket(
-          storage::MyLatch(), storage::kWaitLatchSet | storage::kWaitSocketReadable, fd_, -1);
-      storage::ResetLatch(storage::MyLatch());
-      if (Interrupts().die) ProcessExit(1);
-      if (!(events & storage::kWaitSocketReadable)) continue;
-      char chunk[4096];
-      ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-      if (n == 0) ProcessExit(0);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) continue;
-        ProcessExit(0);
-      }
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-  void WriteLine(const std::string& line) {
-    std::string out = line + "\n";
-    size_t sent = 0;
-    while (sent < out.size()) {
-      ssize_t n = send(fd_, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) {
-          (void)storage::WaitLatchOrSocket(storage::MyLatch(), storage::kWaitSocketWritable, fd_, 1000);
-          continue;
-        }
-        ProcessExit(0);
-      }
-      sent += static_cast<size_t>(n);
-    }
-  }
-
- private:
-  int fd_;
-  std::string buffer_;
-};
 
 uint64_t* SlotsOf(storage::Page page) {
   return reinterpret_cast<uint64_t*>(
@@ -208,27 +161,13 @@ std::string Execute(const std::string& line) {
   return "ERROR unknown command";
 }
 
+void ReleaseLowLevelResources() {
+  storage::ReleaseAllLwLocks();  // content locks are LWLocks
+  (void)storage::ReleaseAllBufferPins();
+}
+
 [[noreturn]] void TortureBackendMain(int client_fd) {
-  storage::ProcSlot* slot = storage::ProcArrayAcquireBackendSlot(getpid(), 0);
-  if (slot == nullptr) ProcessExit(1);
-  OnProcessExit([slot] { storage::ProcArrayReleaseSlot(slot); });
-  LineConnection connection(client_fd);
-  for (;;) {
-    std::string line = connection.ReadLine();
-    std::string reply;
-    try {
-      reply = Execute(line);
-    } catch (const Error& e) {
-      storage::ReleaseAllLwLocks();  // content locks are LWLocks
-      storage::ReleaseAllBufferPins();
-      reply = std::string("ERROR ") + e.message();
-      if (e.severity() >= Severity::kFatal) {
-        connection.WriteLine(reply);
-        ProcessExit(1);
-      }
-    }
-    connection.WriteLine(reply);
-  }
+  ServeLines(client_fd, &Execute, &ReleaseLowLevelResources);
 }
 
 }  // namespace
