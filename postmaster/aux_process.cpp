@@ -9,6 +9,7 @@
 #include "backend/utils/init/interrupts.h"
 #include "backend/utils/init/paths.h"
 #include "backend/utils/init/process_exit.h"
+#include "postmaster/autovacuum.h"
 #include "storage/ipc/latch.h"
 #include "storage/ipc/proc_array.h"
 #include "storage/ipc/process_context.h"
@@ -22,6 +23,8 @@ constexpr AuxProcessSpec kSpecs[kAuxKindCount] = {
     {AuxKind::kCheckpointer, "checkpointer", storage::ProcessRole::kCheckpointer, SIGUSR2, true, &CheckpointerMain},
     {AuxKind::kBgWriter, "background writer", storage::ProcessRole::kBgWriter, SIGTERM, false, &BgWriterMain},
     {AuxKind::kWalWriter, "walwriter", storage::ProcessRole::kWalWriter, SIGTERM, false, &WalWriterMain},
+    {AuxKind::kAutovacuumLauncher, "autovacuum launcher", storage::ProcessRole::kAutovacuum, SIGTERM,
+     false, &AutovacuumLauncherMain},
 };
 
 storage::ProcKind ProcKindOf(AuxKind kind) {
@@ -29,6 +32,7 @@ storage::ProcKind ProcKindOf(AuxKind kind) {
     case AuxKind::kCheckpointer: return storage::ProcKind::kCheckpointer;
     case AuxKind::kBgWriter: return storage::ProcKind::kBgWriter;
     case AuxKind::kWalWriter: return storage::ProcKind::kWalWriter;
+    case AuxKind::kAutovacuumLauncher: return storage::ProcKind::kAutovacuumLauncher;
   }
   return storage::ProcKind::kOther;
 }

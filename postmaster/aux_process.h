@@ -8,8 +8,8 @@
 
 namespace keel::postmaster {
 
-enum class AuxKind : uint8_t { kCheckpointer, kBgWriter, kWalWriter };
-inline constexpr int kAuxKindCount = 3;
+enum class AuxKind : uint8_t { kCheckpointer, kBgWriter, kWalWriter, kAutovacuumLauncher };
+inline constexpr int kAuxKindCount = 4;
 // Shared-memory proc slots reserved for auxiliary processes (room for later kinds).
 inline constexpr int kMaxAuxProcesses = 16;
 
@@ -35,5 +35,6 @@ void AuxProcessInit(AuxKind kind);
 [[noreturn]] void CheckpointerMain();
 [[noreturn]] void BgWriterMain();
 [[noreturn]] void WalWriterMain();
+// autovacuum.h: AutovacuumLauncherMain.
 
 }  // namespace keel::postmaster

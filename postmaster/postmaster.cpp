@@ -39,6 +39,7 @@
 #include "backend/utils/init/quit_reason.h"
 #include "backend/utils/init/paths.h"
 #include "backend/utils/init/process_exit.h"
+#include "postmaster/autovacuum.h"
 #include "postmaster/aux_process.h"
 #include "postmaster/listen_sockets.h"
 #include "postmaster/pid_file.h"
@@ -75,7 +76,7 @@ enum class PmState : uint8_t {
 
 enum class ShutdownMode : uint8_t { kNone, kSmart, kFast, kImmediate };
 
-enum class ChildKind : uint8_t { kBackend, kDeadEnd, kAux, kStartup };
+enum class ChildKind : uint8_t { kBackend, kDeadEnd, kAux, kStartup, kAutovacuumWorker };
 
 struct Child {
   pid_t pid;
@@ -89,6 +90,7 @@ volatile sig_atomic_t g_got_sigterm = 0;
 volatile sig_atomic_t g_got_sigint = 0;
 volatile sig_atomic_t g_got_sigquit = 0;
 volatile sig_atomic_t g_got_sigchld = 0;
+volatile sig_atomic_t g_got_sigusr1 = 0;  // the autovacuum launcher wants workers
 int g_self_pipe[2] = {-1, -1};
 
 void WakeServerLoop() {
@@ -102,6 +104,7 @@ void OnSigterm(int) { g_got_sigterm = 1; WakeServerLoop(); }
 void OnSigint(int) { g_got_sigint = 1; WakeServerLoop(); }
 void OnSigquit(int) { g_got_sigquit = 1; WakeServerLoop(); }
 void OnSigchld(int) { g_got_sigchld = 1; WakeServerLoop(); }
+void OnSigusr1(int) { g_got_sigusr1 = 1; WakeServerLoop(); }
 
 void InstallHandler(int signo, void (*handler)(int)) {
   struct sigaction sa {};
@@ -139,6 +142,7 @@ class Postmaster {
   void StartAux(AuxKind kind);
   void StartAllAux();
   void StartStartupProcess();
+  void StartAutovacuumWorkers();
   void StartupProcessExited(int status);
   // Forks a child that runs `child_main` and leaves through ProcessExit; returns only in the
   // postmaster (the pid, or -1). `uses_shared_state`: dead-end children skip buffer/WAL set-up.
@@ -271,7 +275,7 @@ void Postmaster::StartUp() {
   InstallHandler(SIGQUIT, OnSigquit);
   InstallHandler(SIGCHLD, OnSigchld);
   signal(SIGPIPE, SIG_IGN);
-  signal(SIGUSR1, SIG_IGN);
+  InstallHandler(SIGUSR1, OnSigusr1);
   signal(SIGUSR2, SIG_IGN);
 
   storage::CreatePostmasterDeathPipe();
@@ -372,6 +376,10 @@ void Postmaster::HandleSignals() {
     g_got_sigchld = 0;
     ReapChildren();
   }
+  if (g_got_sigusr1) {
+    g_got_sigusr1 = 0;
+    StartAutovacuumWorkers();
+  }
   if (g_got_sighup) {
     g_got_sighup = 0;
     Log(Severity::kLog, "received SIGHUP, reloading configuration files");
@@ -416,6 +424,10 @@ void Postmaster::HandleSignals() {
       pid_file_->SetStatus(PidFileStatus::kStopping);
       if (state_ == PmState::kRun) state_ = PmState::kStopBackends;
       if (state_ == PmState::kStartup) SignalChildren(SIGTERM, false, true);
+      // AV6: a smart shutdown waits for clients, not for autovacuum.
+      for (const Child& c : children_) {
+        if (c.kind == ChildKind::kAutovacuumWorker) kill(c.pid, SIGTERM);
+      }
     }
   }
 }
@@ -542,6 +554,21 @@ void Postmaster::StartStartupProcess() {
   state_ = PmState::kStartup;
 }
 
+void Postmaster::StartAutovacuumWorkers() {
+  // AV4: only while serving; a request left over is dropped with shared memory on a crash.
+  if (state_ != PmState::kRun || shutdown_ != ShutdownMode::kNone) return;
+  for (int item = AutovacuumTakeStartRequest(); item >= 0; item = AutovacuumTakeStartRequest()) {
+    pid_t pid = ForkChild("autovacuum worker", storage::ProcessRole::kAutovacuum,
+                          /*uses_shared_state=*/true, [item] { AutovacuumWorkerMain(item); });
+    if (pid < 0) {
+      Log(Severity::kLog, "could not fork autovacuum worker process: %s", ErrnoText(errno).c_str());
+      AutovacuumStartFailed(item);
+      return;
+    }
+    children_.push_back({pid, ChildKind::kAutovacuumWorker, AuxKind{}});
+  }
+}
+
 void Postmaster::StartupProcessExited(int status) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && shutdown_ == ShutdownMode::kNone) {
     crash_recovery_ = false;
@@ -598,7 +625,9 @@ void Postmaster::ReapChildren() {
     // M7: exit 0, or 1 for a backend (FATAL), is a clean exit; anything else is a crash.
     bool clean = WIFEXITED(status) &&
                  (WEXITSTATUS(status) == 0 ||
-                  (child.kind == ChildKind::kBackend && WEXITSTATUS(status) == 1));
+                  ((child.kind == ChildKind::kBackend ||
+                    child.kind == ChildKind::kAutovacuumWorker) &&
+                   WEXITSTATUS(status) == 1));
     if (!clean) {
       HandleChildCrash(child, status);
       continue;
@@ -612,7 +641,9 @@ void Postmaster::ReapChildren() {
 }
 
 void Postmaster::HandleChildCrash(const Child& child, int status) {
-  const char* what = child.kind == ChildKind::kAux ? GetAuxSpec(child.aux).name : "server";
+  const char* what = child.kind == ChildKind::kAux ? GetAuxSpec(child.aux).name
+                     : child.kind == ChildKind::kAutovacuumWorker ? "autovacuum worker"
+                                                                   : "server";
   Log(Severity::kLog, "%s process (PID %d) %s", what, static_cast<int>(child.pid),
       DescribeExit(status).c_str());
   Log(Severity::kLog, "terminating any other active server processes");
@@ -627,7 +658,7 @@ void Postmaster::HandleChildCrash(const Child& child, int status) {
 void Postmaster::AdvanceState() {
   auto live = [this] {
     return CountChildren(ChildKind::kBackend) + CountChildren(ChildKind::kAux) +
-           CountChildren(ChildKind::kStartup);
+           CountChildren(ChildKind::kStartup) + CountChildren(ChildKind::kAutovacuumWorker);
   };
   switch (state_) {
     case PmState::kStartup:
@@ -643,7 +674,7 @@ void Postmaster::AdvanceState() {
       }
       break;
     case PmState::kStopBackends:
-      if (CountChildren(ChildKind::kBackend) == 0) {
+      if (CountChildren(ChildKind::kBackend) + CountChildren(ChildKind::kAutovacuumWorker) == 0) {
         for (const Child& c : children_) {
           if (c.kind == ChildKind::kAux && !GetAuxSpec(c.aux).stops_last) {
             kill(c.pid, GetAuxSpec(c.aux).stop_signal);

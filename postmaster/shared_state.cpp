@@ -16,6 +16,7 @@
 #include "backend/utils/activity/table_stats.h"
 #include "backend/utils/config/settings.h"
 #include "backend/utils/init/quit_reason.h"
+#include "postmaster/autovacuum.h"
 #include "postmaster/aux_process.h"
 #include "storage/buffer/bufmgr.h"
 #include "storage/ipc/proc_array.h"
@@ -31,7 +32,8 @@ void CreateSharedState(uint64_t system_identifier) {
   int wal_pages = settings::wal_buffers_pages;
   if (wal_pages < 0) wal_pages = std::clamp(n_buffers / 32, 8, 2048);  // as PostgreSQL's -1
   int sync_queue = std::max(n_buffers, 1024);
-  int max_aux = kMaxAuxProcesses;
+  // Autovacuum workers use auxiliary proc slots.
+  int max_aux = kMaxAuxProcesses + settings::autovacuum_max_workers;
   size_t size = storage::ProcArrayShmemSize(settings::max_connections, max_aux);
   size = storage::AddSize(size, storage::LockShmemSize(settings::max_connections + max_aux));
   size = storage::AddSize(size, transam::ClogShmemSize());
@@ -44,6 +46,7 @@ void CreateSharedState(uint64_t system_identifier) {
   size = storage::AddSize(size, QuitReasonShmemSize());
   size = storage::AddSize(size, stats::TableStatsShmemSize());
   size = storage::AddSize(size, access::ToastShmemSize());
+  size = storage::AddSize(size, AutovacuumShmemSize(settings::autovacuum_max_workers));
   size = storage::AddSize(size, 1 << 20);  // headroom for small structures
   storage::ShmemCreate(size);
   storage::ProcArrayShmemInit(settings::max_connections, max_aux);
@@ -58,6 +61,7 @@ void CreateSharedState(uint64_t system_identifier) {
   QuitReasonShmemInit();
   stats::TableStatsShmemInit();
   access::ToastShmemInit();
+  AutovacuumShmemInit(settings::autovacuum_max_workers);
 }
 
 void RegisterAllRmgrs() {

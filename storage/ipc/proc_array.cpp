@@ -142,6 +142,7 @@ const char* ProcKindName(ProcKind kind) {
     case ProcKind::kBgWriter: return "background writer";
     case ProcKind::kWalWriter: return "walwriter";
     case ProcKind::kAutovacuum: return "autovacuum worker";
+    case ProcKind::kAutovacuumLauncher: return "autovacuum launcher";
     case ProcKind::kWalSender: return "walsender";
     case ProcKind::kWalReceiver: return "walreceiver";
     case ProcKind::kOther: return "other";

@@ -18,7 +18,8 @@ enum class ProcKind : uint8_t {
   kCheckpointer,
   kBgWriter,
   kWalWriter,
-  kAutovacuum,
+  kAutovacuum,          // an autovacuum worker
+  kAutovacuumLauncher,
   kWalSender,
   kWalReceiver,
   kOther,

@@ -106,6 +106,14 @@ TEST_F(RegistryTest, DefaultsAsShown) {
       {"max_identifier_length", "63"},
       {"in_hot_standby", "off"},
       {"default_transaction_read_only", "off"},
+      {"autovacuum", "on"},
+      {"autovacuum_max_workers", "3"},
+      {"autovacuum_naptime", "1min"},
+      {"autovacuum_vacuum_threshold", "50"},
+      {"autovacuum_vacuum_scale_factor", "0.2"},
+      {"autovacuum_vacuum_insert_threshold", "1000"},
+      {"autovacuum_vacuum_insert_scale_factor", "0.2"},
+      {"log_autovacuum_min_duration", "-1"},
   };
   for (const auto& [name, shown] : expected) EXPECT_EQ(ShowSetting(name), shown) << name;
   EXPECT_EQ(AllSettings().size(), std::size(expected));

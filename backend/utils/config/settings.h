@@ -64,6 +64,16 @@ extern double bgwriter_lru_multiplier;
 extern bool data_checksums;             // internal: from the control file at start
 extern int wal_segment_size_bytes;      // internal: 16MB
 
+// Autovacuum
+extern bool autovacuum;
+extern int autovacuum_max_workers;
+extern int autovacuum_naptime_s;
+extern int autovacuum_vacuum_threshold;
+extern double autovacuum_vacuum_scale_factor;
+extern int autovacuum_vacuum_insert_threshold;   // -1: inserts alone never trigger a vacuum
+extern double autovacuum_vacuum_insert_scale_factor;
+extern int log_autovacuum_min_duration_ms;       // -1: never logged
+
 // Logging
 extern Severity log_min_messages;
 extern std::string log_file;            // Keel extension: empty = stderr

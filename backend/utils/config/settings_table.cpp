@@ -53,6 +53,14 @@ int bgwriter_lru_maxpages;
 double bgwriter_lru_multiplier;
 bool data_checksums;
 int wal_segment_size_bytes;
+bool autovacuum;
+int autovacuum_max_workers;
+int autovacuum_naptime_s;
+int autovacuum_vacuum_threshold;
+double autovacuum_vacuum_scale_factor;
+int autovacuum_vacuum_insert_threshold;
+double autovacuum_vacuum_insert_scale_factor;
+int log_autovacuum_min_duration_ms;
 Severity log_min_messages;
 std::string log_file;
 bool log_connections;
@@ -105,6 +113,7 @@ constexpr const char* kProcessTitle = "Reporting and Logging / Process Title";
 constexpr const char* kClientStatement = "Client Connection Defaults / Statement Behavior";
 constexpr const char* kClientLocale = "Client Connection Defaults / Locale and Formatting";
 constexpr const char* kLockManagement = "Lock Management";
+constexpr const char* kAutovacuum = "Autovacuum";
 constexpr const char* kCompatPrevious =
     "Version and Platform Compatibility / Previous PostgreSQL Versions";
 constexpr const char* kPreset = "Preset Options";
@@ -388,6 +397,34 @@ const SettingDef kSettings[] = {
      .description = "Sets the number of digits displayed for floating-point values."},
 
     // Locks, compatibility
+    {.name = "autovacuum", .context = C::kSighup, .boot_value = "on", .variable = &s::autovacuum,
+     .category = kAutovacuum, .description = "Starts the autovacuum subprocess."},
+    {.name = "autovacuum_max_workers", .context = C::kPostmaster, .boot_value = "3",
+     .variable = &s::autovacuum_max_workers, .min = 1, .max = 262143, .category = kAutovacuum,
+     .description = "Sets the maximum number of simultaneously running autovacuum worker processes."},
+    {.name = "autovacuum_naptime", .context = C::kSighup, .boot_value = "1min",
+     .variable = &s::autovacuum_naptime_s, .min = 1, .max = 2147483, .unit = U::kSeconds,
+     .category = kAutovacuum, .description = "Time to sleep between autovacuum runs."},
+    {.name = "autovacuum_vacuum_threshold", .context = C::kSighup, .boot_value = "50",
+     .variable = &s::autovacuum_vacuum_threshold, .min = 0, .max = kIntMax,
+     .category = kAutovacuum,
+     .description = "Minimum number of tuple updates or deletes prior to vacuum."},
+    {.name = "autovacuum_vacuum_scale_factor", .context = C::kSighup, .boot_value = "0.2",
+     .variable = &s::autovacuum_vacuum_scale_factor, .min = 0.0, .max = 100.0,
+     .category = kAutovacuum,
+     .description = "Number of tuple updates or deletes prior to vacuum as a fraction of reltuples."},
+    {.name = "autovacuum_vacuum_insert_threshold", .context = C::kSighup, .boot_value = "1000",
+     .variable = &s::autovacuum_vacuum_insert_threshold, .min = -1, .max = kIntMax,
+     .category = kAutovacuum,
+     .description = "Minimum number of tuple inserts prior to vacuum, or -1 to disable insert vacuums."},
+    {.name = "autovacuum_vacuum_insert_scale_factor", .context = C::kSighup, .boot_value = "0.2",
+     .variable = &s::autovacuum_vacuum_insert_scale_factor, .min = 0.0, .max = 100.0,
+     .category = kAutovacuum,
+     .description = "Number of tuple inserts prior to vacuum as a fraction of reltuples."},
+    {.name = "log_autovacuum_min_duration", .context = C::kSighup, .boot_value = "-1",
+     .variable = &s::log_autovacuum_min_duration_ms, .min = -1, .max = kIntMax,
+     .unit = U::kMilliseconds, .category = kLogWhat,
+     .description = "Sets the minimum execution time above which autovacuum actions will be logged."},
     {.name = "deadlock_timeout", .context = C::kSuperuser, .boot_value = "1s",
      .variable = &s::deadlock_timeout_ms, .min = 1, .max = kIntMax, .unit = U::kMilliseconds,
      .category = kLockManagement,
