@@ -33,7 +33,8 @@ enum class ItemState : uint8_t { kFree, kRequested, kStarting, kRunning };
 constexpr size_t kNameBytes = 64;
 
 struct WorkItem {
-  ItemState state;
+  // AV2: changed with atomics only, so the postmaster never needs the lock.
+  std::atomic<ItemState> state;
   int32_t worker_pid;
   uint32_t db;
   uint32_t rel_id;
@@ -42,12 +43,13 @@ struct WorkItem {
 };
 
 struct AutovacuumShared {
-  storage::SpinLock lock;  // guards every item (AV2)
-  int32_t max_workers;
+  storage::SpinLock lock;  // serialises the launcher and workers over the items' fields (AV2)
   WorkItem items[1];       // max_workers of them
 };
 
 AutovacuumShared* shared = nullptr;
+// Process-local copy, set at init and inherited: a corrupt region cannot send a scan astray.
+int max_workers = 0;
 
 int64_t NowMs() {
   timespec ts;
@@ -81,9 +83,9 @@ bool LauncherRound() {
   for (const stats::TableStats& t : tables) {
     WorkItem* free_item = nullptr;
     bool taken = false;
-    for (int i = 0; i < shared->max_workers; ++i) {
+    for (int i = 0; i < max_workers; ++i) {
       WorkItem& item = shared->items[i];
-      if (item.state == ItemState::kFree) {
+      if (item.state.load() == ItemState::kFree) {
         if (free_item == nullptr) free_item = &item;
       } else if (item.db == t.identity.db.value() && item.rel_id == t.identity.rel_id.value()) {
         taken = true;
@@ -91,7 +93,6 @@ bool LauncherRound() {
     }
     if (taken) continue;
     if (free_item == nullptr) break;
-    free_item->state = ItemState::kRequested;
     free_item->worker_pid = 0;
     free_item->db = t.identity.db.value();
     free_item->rel_id = t.identity.rel_id.value();
@@ -99,6 +100,7 @@ bool LauncherRound() {
     size_t len = std::min(t.identity.name.size(), kNameBytes - 1);
     memcpy(free_item->name, t.identity.name.data(), len);
     free_item->name[len] = '\0';
+    free_item->state.store(ItemState::kRequested);  // published last: the fields are complete
     requested = true;
   }
   return requested;
@@ -106,18 +108,18 @@ bool LauncherRound() {
 
 }  // namespace
 
-size_t AutovacuumShmemSize(int max_workers) {
-  return offsetof(AutovacuumShared, items) + sizeof(WorkItem) * static_cast<size_t>(max_workers);
+size_t AutovacuumShmemSize(int workers) {
+  return offsetof(AutovacuumShared, items) + sizeof(WorkItem) * static_cast<size_t>(workers);
 }
 
-void AutovacuumShmemInit(int max_workers) {
+void AutovacuumShmemInit(int workers) {
   bool found = false;
-  void* memory = storage::ShmemInitStruct("autovacuum", AutovacuumShmemSize(max_workers), &found);
+  void* memory = storage::ShmemInitStruct("autovacuum", AutovacuumShmemSize(workers), &found);
   shared = static_cast<AutovacuumShared*>(memory);
+  max_workers = workers;
   if (found) return;
-  memset(memory, 0, AutovacuumShmemSize(max_workers));
+  memset(memory, 0, AutovacuumShmemSize(workers));  // kFree is 0
   shared->lock.Init();
-  shared->max_workers = max_workers;
 }
 
 void AutovacuumLauncherMain() {
@@ -135,20 +137,15 @@ void AutovacuumLauncherMain() {
 }
 
 int AutovacuumTakeStartRequest() {
-  storage::SpinLockGuard guard(&shared->lock);
-  for (int i = 0; i < shared->max_workers; ++i) {
-    if (shared->items[i].state == ItemState::kRequested) {
-      shared->items[i].state = ItemState::kStarting;
-      return i;
-    }
+  // AV2: no lock — a child that died holding it must not hang the postmaster.
+  for (int i = 0; i < max_workers; ++i) {
+    ItemState expected = ItemState::kRequested;
+    if (shared->items[i].state.compare_exchange_strong(expected, ItemState::kStarting)) return i;
   }
   return -1;
 }
 
-void AutovacuumStartFailed(int item) {
-  storage::SpinLockGuard guard(&shared->lock);
-  shared->items[item].state = ItemState::kFree;
-}
+void AutovacuumStartFailed(int item) { shared->items[item].state.store(ItemState::kFree); }
 
 void AutovacuumWorkerMain(int item_index) {
   storage::ProcSlot* slot = storage::ProcArrayAcquireAuxSlot(storage::ProcKind::kAutovacuum, getpid());
@@ -161,17 +158,14 @@ void AutovacuumWorkerMain(int item_index) {
   // AV4: whatever happens, the item is free again when this process is gone.
   OnProcessExit([slot, item_index] {
     transam::AbortTransaction();
-    {
-      storage::SpinLockGuard guard(&shared->lock);
-      shared->items[item_index].state = ItemState::kFree;
-    }
+    shared->items[item_index].state.store(ItemState::kFree);
     storage::ProcArrayReleaseSlot(slot);
   });
   access::Relation rel;
   {
     storage::SpinLockGuard guard(&shared->lock);
     WorkItem& item = shared->items[item_index];
-    item.state = ItemState::kRunning;
+    item.state.store(ItemState::kRunning);
     item.worker_pid = getpid();
     rel.id = Oid(item.rel_id);
     rel.db = Oid(item.db);
@@ -205,5 +199,15 @@ void AutovacuumWorkerMain(int item_index) {
   }
   ProcessExit(0);
 }
+
+#ifdef KEEL_DEBUG
+void TestOnlyHoldAutovacuumLock(bool hold) {
+  if (hold) {
+    shared->lock.Lock();
+  } else {
+    shared->lock.Unlock();
+  }
+}
+#endif
 
 }  // namespace keel::postmaster

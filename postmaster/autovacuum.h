@@ -14,12 +14,18 @@ void AutovacuumShmemInit(int max_workers);
 [[noreturn]] void AutovacuumLauncherMain();
 
 // Postmaster: the next work item the launcher asked a worker for, now marked as being started;
-// -1 when none is waiting. Takes a spinlock only.
+// -1 when none is waiting. Takes no lock (AV2: the postmaster never waits on shared memory).
 [[nodiscard]] int AutovacuumTakeStartRequest();
 // Postmaster: a worker for `item` could not be forked; the item is given back (AV4).
 void AutovacuumStartFailed(int item);
 
 // A worker: vacuums the table of `item` in a transaction, then exits (0, or 1 after an error).
 [[noreturn]] void AutovacuumWorkerMain(int item);
+
+#ifdef KEEL_DEBUG
+// Test-only: takes (true) or releases (false) the launcher/worker lock, as a process that died
+// holding it would leave it.
+void TestOnlyHoldAutovacuumLock(bool hold);
+#endif
 
 }  // namespace keel::postmaster
