@@ -216,6 +216,8 @@ int WriteBufferBatch(std::span<BufferDesc* const> descs, Writer writer);
 // processes to overlap on one read). nullptr: none.
 using BeforeReadHook = void (*)(const BufferTag& tag);
 void TestOnlySetBeforeReadHook(BeforeReadHook hook);
+// Called by ExtendBuffer right after the file grew, before the new buffer is valid (B12).
+void TestOnlySetAfterExtendHook(BeforeReadHook hook);
 #endif
 
 // Extension lock of a relation (B9).

@@ -30,6 +30,7 @@ constexpr uint32_t kBlockFlags = kTagValid | kValid | kDirty | kJustDirtied | kI
 
 #ifdef KEEL_DEBUG
 BeforeReadHook before_read_hook = nullptr;
+BeforeReadHook after_extend_hook = nullptr;
 #endif
 
 LwLockMode ToLwLockMode(BufferLockMode mode) {
@@ -128,6 +129,7 @@ AllocResult BufferAlloc(const BufferTag& tag, BufferAccessStrategy* strategy) {
 
 #ifdef KEEL_DEBUG
 void bufpool::TestOnlySetBeforeReadHook(BeforeReadHook hook) { before_read_hook = hook; }
+void bufpool::TestOnlySetAfterExtendHook(BeforeReadHook hook) { after_extend_hook = hook; }
 #endif
 
 Buffer ReadBuffer(const RelFileLocator& rel, ForkNumber fork, BlockNumber block, ReadMode mode,
@@ -178,16 +180,22 @@ std::pair<Buffer, BlockNumber> ExtendBuffer(const RelFileLocator& rel, ForkNumbe
   // B9: one extender per relation at a time, so each gets its own new block.
   LwLockGuard extension(ExtensionLockFor(rel), LwLockMode::kExclusive);
   const BlockNumber block = SmgrNBlocks(rel, fork);
-  SmgrExtend(rel, fork, block, zero_page, /*skip_fsync=*/false);
   CountStat(&StatsSlot::extends);
+  // B12: the buffer is claimed (I/O in progress) before the file grows, so a process that sees
+  // the new block in the file and reads it waits for us instead of reading it from disk and
+  // using it (a heap insert into the "last page", an FSM page initialised) before we return.
   const BufferTag tag{rel, fork, block};
   const AllocResult alloc = BufferAlloc(tag, strategy);
   BufferDesc* desc = alloc.desc;
   DescPin pin(desc);
   LwLock* content = &desc->content_lock;
   if (!alloc.valid && StartBufferIO(desc, /*for_input=*/true)) {
-    memset(DescPage(desc), 0, kBlockSize);
     try {
+      SmgrExtend(rel, fork, block, zero_page, /*skip_fsync=*/false);
+#ifdef KEEL_DEBUG
+      if (after_extend_hook != nullptr) after_extend_hook(tag);
+#endif
+      memset(DescPage(desc), 0, kBlockSize);
       content->Acquire(LwLockMode::kExclusive);  // before valid: nobody sees it unlocked
     } catch (...) {
       TerminateBufferIO(desc, false, 0, /*failed=*/true);
@@ -195,7 +203,9 @@ std::pair<Buffer, BlockNumber> ExtendBuffer(const RelFileLocator& rel, ForkNumbe
     }
     TerminateBufferIO(desc, false, kValid);
   } else {
-    // Someone read the new (zero) block from disk meanwhile: fine, unless it holds data.
+    // A valid buffer for a block past the end of the file (read as zeroes by a recovery tool):
+    // the file still has to grow, and the page must still be new.
+    if (SmgrNBlocks(rel, fork) == block) SmgrExtend(rel, fork, block, zero_page, false);
     content->Acquire(LwLockMode::kExclusive);
     if (!PageIsNew(DescPage(desc))) {
       content->Release();

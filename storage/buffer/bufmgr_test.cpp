@@ -296,6 +296,50 @@ TEST_F(BufMgrTest, ConcurrentReadersOfAMissingBlockReadItOnce) {
 #endif
 }
 
+#ifdef KEEL_DEBUG
+// B12: while the file has grown but the extender's buffer is not valid yet, a reader of the
+// new block (one that saw it in the file: a heap insert into the last page, an FSM reader)
+// waits for the extender instead of reading zeroes from disk and initialising the page, which
+// made the extender fail with "unexpected data beyond EOF".
+std::atomic<int>* extended_flag = nullptr;
+void PauseAfterExtend(const BufferTag&) {
+  extended_flag->store(1);
+  timespec pause{0, 300'000'000};
+  nanosleep(&pause, nullptr);
+}
+#endif
+
+TEST_F(BufMgrTest, ReaderOfABlockBeingExtendedWaitsForTheExtender) {
+#ifndef KEEL_DEBUG
+  GTEST_SKIP() << "needs the TestOnly extend hook (Debug builds)";
+#else
+  StartPool(16);
+  const RelFileLocator rel = TestRel(16384);
+  CreateTestRelation(rel, 2, 0);
+  extended_flag = SharedStruct<std::atomic<int>>("extended");
+  const pid_t extender = ForkBufferChild([&] {
+    bufpool::TestOnlySetAfterExtendHook(&PauseAfterExtend);
+    auto [buffer, block] = ExtendBuffer(rel, ForkNumber::kMain);
+    const bool fresh = PageIsNew(BufferGetPage(buffer)) && block == BlockNumber(2);
+    UnlockBuffer(buffer);
+    ReleaseBuffer(buffer);
+    return fresh ? 0 : 1;
+  });
+  const pid_t reader = ForkBufferChild([&] {
+    if (!WaitUntil([&] { return extended_flag->load() == 1; })) return 2;
+    if (SmgrNBlocks(rel, ForkNumber::kMain) != BlockNumber(3)) return 3;  // it is in the file
+    PinnedBuffer pin(ReadBuffer(rel, ForkNumber::kMain, BlockNumber(2)));
+    BufferLockGuard lock(pin.get(), BufferLockMode::kExclusive);
+    if (!PageIsNew(BufferGetPage(pin.get()))) return 4;
+    MakeTestPage(BufferGetPage(pin.get()), BlockNumber(2), 7);  // uses the page, as an inserter
+    MarkBufferDirty(pin.get());
+    return 0;
+  });
+  EXPECT_EQ(WaitChild(extender), 0) << "the extender found its new page already used";
+  EXPECT_EQ(WaitChild(reader), 0);
+#endif
+}
+
 TEST_F(BufMgrTest, ConcurrentIncrementsWithEvictionAreExact) {
   constexpr int kBlocks = 48;  // three times the pool
   constexpr int kProcesses = 4;
