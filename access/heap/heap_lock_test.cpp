@@ -72,8 +72,8 @@ class RowLockTest : public ::testing::Test {
 
   static keel::testing::HarnessOptions Options() {
     keel::testing::HarnessOptions options;
-    // The harness does not give a finished child's proc slot back; the conflict-table test
-    // forks 48 backends.
+    // The conflict-table test forks 48 backends; room for all of them even when their lives
+    // overlap.
     options.max_connections = 64;
     return options;
   }

@@ -17,7 +17,6 @@
 #include "access/heap/heapam.h"
 #include "access/heap/hio.h"
 #include "access/transam/xact.h"
-#include "storage/smgr/smgr.h"
 #include "tests/server/server_harness.h"
 
 namespace keel::access::testing {
@@ -79,12 +78,11 @@ class Channel {
   int to_parent_[2];
 };
 
-// Creates the relation's storage in a committed transaction of this process. First drops this
-// process's cached file descriptors and insert target: a previous test in the same process
-// used the same relation number in another (now deleted) data directory, and forked backends
-// would inherit those stale descriptors (the harness does not reset the smgr cache).
+// Creates the relation's storage in a committed transaction of this process. First forgets
+// this process's insert target for it: a previous test in the same process may have used the
+// same relation number in another (now deleted) data directory, with a fresh pool whose
+// relation-drop count (B11) started at zero again. (The harness resets the smgr cache itself.)
 inline Relation CreateTestHeap(uint32_t rel_number, const char* name = "t") {
-  storage::SmgrCloseAll();
   HioForgetRelation(keel::testing::ServerHarness::TestRelation(rel_number, name).locator);
   Relation rel = keel::testing::ServerHarness::TestRelation(rel_number, name);
   transam::StartTransaction();
