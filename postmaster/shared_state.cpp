@@ -11,6 +11,7 @@
 #include "access/transam/commit_ts.h"
 #include "access/transam/rmgr.h"
 #include "access/transam/transam.h"
+#include "access/transam/twophase.h"
 #include "access/transam/wal.h"
 #include "access/transam/xact.h"
 #include "backend/utils/activity/table_stats.h"
@@ -34,8 +35,12 @@ void CreateSharedState(uint64_t system_identifier) {
   int sync_queue = std::max(n_buffers, 1024);
   // Autovacuum workers use auxiliary proc slots.
   int max_aux = kMaxAuxProcesses + settings::autovacuum_max_workers;
-  size_t size = storage::ProcArrayShmemSize(settings::max_connections, max_aux);
-  size = storage::AddSize(size, storage::LockShmemSize(settings::max_connections + max_aux));
+  // Prepared transactions get proc slots of their own (storage/ipc P8).
+  const int max_prepared = settings::max_prepared_transactions;
+  size_t size = storage::ProcArrayShmemSize(settings::max_connections, max_aux, max_prepared);
+  size = storage::AddSize(
+      size, storage::LockShmemSize(settings::max_connections + max_aux + max_prepared));
+  size = storage::AddSize(size, transam::TwoPhaseShmemSize(max_prepared));
   size = storage::AddSize(size, transam::ClogShmemSize());
   size = storage::AddSize(size, transam::CommitTsShmemSize());
   size = storage::AddSize(size, transam::TransamShmemSize());
@@ -49,7 +54,7 @@ void CreateSharedState(uint64_t system_identifier) {
   size = storage::AddSize(size, AutovacuumShmemSize(settings::autovacuum_max_workers));
   size = storage::AddSize(size, 1 << 20);  // headroom for small structures
   storage::ShmemCreate(size);
-  storage::ProcArrayShmemInit(settings::max_connections, max_aux);
+  storage::ProcArrayShmemInit(settings::max_connections, max_aux, max_prepared);
   storage::LockShmemInit(storage::ProcArrayNumSlots());
   storage::BufferPoolShmemInit(n_buffers);
   transam::WalShmemInit(wal_pages, system_identifier);
@@ -57,6 +62,7 @@ void CreateSharedState(uint64_t system_identifier) {
   transam::ClogShmemInit();
   transam::CommitTsShmemInit();
   transam::TransamShmemInit();
+  transam::TwoPhaseShmemInit(max_prepared);
   transam::CheckpointerShmemInit();
   QuitReasonShmemInit();
   stats::TableStatsShmemInit();

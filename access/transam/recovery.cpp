@@ -11,6 +11,7 @@
 #include "access/transam/control_file.h"
 #include "access/transam/rmgr.h"
 #include "access/transam/transam.h"
+#include "access/transam/twophase.h"
 #include "access/transam/wal.h"
 #include "access/transam/wal_reader.h"
 #include "access/transam/wal_xlog.h"
@@ -97,6 +98,7 @@ void StartupXlog() {
                redo == checkpoint_lsn;
   if (clean) {
     WalStartInsertingAt(checkpoint_end, checkpoint_lsn, checkpoint.timeline, redo);
+    RestorePreparedTransactions();  // T7
     control.state = ClusterState::kInProduction;
     WriteControlFile(data_dir, control);
     return;
@@ -149,6 +151,8 @@ void StartupXlog() {
     last_lsn = checkpoint_lsn;
   }
   WalStartInsertingAt(end, last_lsn.valid() ? last_lsn : checkpoint_lsn, checkpoint.timeline, redo);
+  // T7: before the checkpoint, whose horizon must already count the prepared xids.
+  RestorePreparedTransactions();
   // R6: everything replayed is made durable by a checkpoint before anyone connects, so the
   // next crash does not replay it again.
   CreateCheckpoint(kCheckpointEndOfRecovery | kCheckpointImmediate | kCheckpointForce);

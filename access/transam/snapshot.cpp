@@ -216,4 +216,63 @@ void ProcArrayEndTransaction(bool all, std::span<const TransactionId> subxids,
   shared->completion_count.fetch_add(1, kSc);  // even again
 }
 
+namespace {
+
+// Clears a slot's transaction fields. Requires: inside a completion bracket.
+void ClearSlotXids(ProcSlot* slot) {
+  slot->xid.store(0, kSc);
+  slot->subxid_count.store(0, kSc);
+  slot->subxid_overflowed.store(0, kSc);
+  slot->xmin.store(0, kSc);
+}
+
+// A completion bracket (X5) around `fn`.
+template <typename Fn>
+void InCompletionBracket(Fn&& fn) {
+  TransamShared* shared = Transam();
+  storage::SpinLockGuard guard(&shared->completion_lock);
+  shared->completion_count.fetch_add(1, kSc);  // odd: readers retry
+  fn(shared);
+  shared->completion_count.fetch_add(1, kSc);  // even again
+}
+
+}  // namespace
+
+void ProcArrayTransferTransaction(ProcSlot* target) noexcept {
+  ProcSlot* self = storage::CurrentProcess().proc;
+  KEEL_ASSERT(self != nullptr && target != self && target->xid.load(kSc) == 0);
+  InCompletionBracket([&](TransamShared*) {
+    // T4: the target first, so a reader that misses one copy finds the other (and the odd
+    // count makes every reader that overlaps the move retry anyway).
+    const uint32_t n = std::min<uint32_t>(self->subxid_count.load(kSc),
+                                          storage::kProcMaxCachedSubxids);
+    for (uint32_t j = 0; j < n; ++j) target->subxids[j].store(self->subxids[j].load(kSc), kSc);
+    target->subxid_count.store(n, kSc);
+    target->subxid_overflowed.store(self->subxid_overflowed.load(kSc), kSc);
+    target->xid.store(self->xid.load(kSc), kSc);
+    ClearSlotXids(self);
+  });
+}
+
+void ProcArrayEndPreparedTransaction(ProcSlot* slot, TransactionId latest_xid) noexcept {
+  InCompletionBracket([&](TransamShared* shared) {
+    ClearSlotXids(slot);
+    if (latest_xid.value() > shared->latest_completed_xid.load(std::memory_order_relaxed)) {
+      shared->latest_completed_xid.store(latest_xid.value(), kSc);  // X6
+    }
+  });
+}
+
+void ProcArraySetPreparedTransaction(ProcSlot* slot, TransactionId xid,
+                                     std::span<const TransactionId> subxids) noexcept {
+  InCompletionBracket([&](TransamShared*) {
+    const size_t n = std::min<size_t>(subxids.size(), storage::kProcMaxCachedSubxids);
+    for (size_t j = 0; j < n; ++j) slot->subxids[j].store(subxids[j].value(), kSc);
+    slot->subxid_count.store(static_cast<uint32_t>(n), kSc);
+    slot->subxid_overflowed.store(subxids.size() > n ? 1 : 0, kSc);
+    slot->xmin.store(0, kSc);
+    slot->xid.store(xid.value(), kSc);
+  });
+}
+
 }  // namespace keel::transam

@@ -46,6 +46,18 @@ static_assert(std::is_standard_layout_v<TransamShared> &&
 void ProcArrayEndTransaction(bool all, std::span<const TransactionId> subxids,
                              TransactionId latest_xid) noexcept;
 
+// Two-phase commit (T4, T7, T9), each inside one completion bracket (X5):
+// PREPARE: publishes the calling process's top-level xid, cached subxids and overflow flag in
+// `target` (a prepared slot, storage/ipc P8), then clears them and the xmin from its own slot.
+void ProcArrayTransferTransaction(storage::ProcSlot* target) noexcept;
+// COMMIT / ROLLBACK PREPARED: clears the prepared slot's xids and advances
+// latest_completed_xid to `latest_xid`.
+void ProcArrayEndPreparedTransaction(storage::ProcSlot* slot, TransactionId latest_xid) noexcept;
+// Start-up restore: publishes `xid` and `subxids` (the first kProcMaxCachedSubxids; the
+// overflow flag beyond) in a prepared slot.
+void ProcArraySetPreparedTransaction(storage::ProcSlot* slot, TransactionId xid,
+                                     std::span<const TransactionId> subxids) noexcept;
+
 // Drops the process-local caches (last snapshot, last clog answer); called when shared memory
 // was (re)created under this process (InitTransamAccess).
 void ResetSnapshotCache();

@@ -17,6 +17,7 @@
 #include "access/transam/subtrans.h"
 #include "access/transam/transam.h"
 #include "access/transam/transam_internal.h"
+#include "access/transam/twophase_internal.h"
 #include "access/transam/wal.h"
 #include "access/transam/xact_internal.h"
 #include "backend/utils/config/settings.h"
@@ -178,6 +179,20 @@ size_t FindSavepoint(std::string_view name) {
               "savepoint \"" + std::string(name) + "\" does not exist");
 }
 
+// Sub-commits levels [idx, end) into level idx - 1: their xids stay running (and locked, X8)
+// until the top level ends and count as the parent's for TransactionIdIsCurrentTransactionId.
+void ReleaseLevelsFrom(size_t idx) {
+  KEEL_ASSERT(idx >= 1);
+  while (state.levels.size() > idx) {
+    Level child = std::move(state.levels.back());
+    state.levels.pop_back();
+    Level& parent = state.levels.back();
+    if (TransactionIdIsValid(child.xid)) parent.committed.push_back(child.xid);
+    parent.committed.insert(parent.committed.end(), child.committed.begin(),
+                            child.committed.end());
+  }
+}
+
 }  // namespace
 
 void ForgetTransactionState() { ResetState(); }
@@ -250,6 +265,26 @@ void CommitTransaction() {
   storage::LockReleaseAll();  // X8: waiters wake and find the outcome in clog
   ResetState();
   RunCallbacks(true);
+}
+
+bool PrepareTransaction(std::string_view gid) {
+  RequireActive();
+  if (state.failed) {
+    AbortTransaction();  // as COMMIT: a failed transaction can only roll back
+    return false;
+  }
+  const TransactionId top = AssignLevelXid(0);
+  const int entry = ReserveGlobalTransaction(gid, top);  // errors leave the savepoints intact
+  try {
+    if (state.levels.size() > 1) ReleaseLevelsFrom(1);  // open savepoints are released (T2)
+    PrepareGlobalTransaction(entry, top, SubXids());
+  } catch (...) {
+    CancelGlobalTransactionReservation(entry);  // only thrown before the prepare record
+    throw;
+  }
+  ResetState();
+  RunCallbacks(true);
+  return true;
 }
 
 void WaitForCommitsDelayingCheckpoint() {
@@ -375,17 +410,7 @@ void DefineSavepoint(std::string_view name) {
 
 void ReleaseSavepoint(std::string_view name) {
   RequireActiveNotFailed();
-  const size_t idx = FindSavepoint(name);
-  // The released subtransactions' xids stay running (and locked, X8) until the top level
-  // ends; they become part of the parent level for TransactionIdIsCurrentTransactionId.
-  while (state.levels.size() > idx) {
-    Level child = std::move(state.levels.back());
-    state.levels.pop_back();
-    Level& parent = state.levels.back();
-    if (TransactionIdIsValid(child.xid)) parent.committed.push_back(child.xid);
-    parent.committed.insert(parent.committed.end(), child.committed.begin(),
-                            child.committed.end());
-  }
+  ReleaseLevelsFrom(FindSavepoint(name));
 }
 
 void RollbackToSavepoint(std::string_view name) {

@@ -38,6 +38,16 @@ void CommitTransaction();
 // buffer pins (WARNING for leaks is the caller's business) and heavyweight locks; safe in any
 // state, including with no transaction active (then it only cleans up).
 void AbortTransaction();
+// PREPARE TRANSACTION 'gid': ends this backend's part of the transaction but keeps it
+// in progress, durably, under `gid` until some backend runs COMMIT PREPARED or ROLLBACK
+// PREPARED (twophase.h), even across a crash. Open savepoints are released into it first; it
+// gets an xid even when it wrote nothing. Returns false when the transaction was in the failed
+// state: it is rolled back instead (PostgreSQL reports ROLLBACK then).
+// Requires: a transaction is active. Throws (leaving the transaction active, to be aborted by
+// the caller) 22023 `transaction identifier "%s" is too long`, 55000 `prepared transactions are
+// disabled` (max_prepared_transactions = 0), 42710 `transaction identifier "%s" is already in
+// use`, 53200 `maximum number of prepared transactions reached`. README "Two-phase commit".
+[[nodiscard]] bool PrepareTransaction(std::string_view gid);
 // After an error inside a transaction block: the transaction is "failed" (25P02 for every
 // statement until ROLLBACK). Cleans up like AbortTransaction's resource part but keeps the
 // block open; a subsequent ROLLBACK [TO SAVEPOINT] ends or repairs it.
@@ -123,6 +133,9 @@ void TestOnlySetCommitHook(void (*hook)());
 inline constexpr uint8_t kXactCommit = 0x00;
 inline constexpr uint8_t kXactAbort = 0x20;
 inline constexpr uint8_t kXactAbortSub = 0x40;   // ROLLBACK TO: those subxids aborted
+inline constexpr uint8_t kXactPrepare = 0x60;         // PREPARE TRANSACTION (the state file)
+inline constexpr uint8_t kXactCommitPrepared = 0x80;  // COMMIT PREPARED
+inline constexpr uint8_t kXactAbortPrepared = 0xA0;   // ROLLBACK PREPARED
 void RegisterXactRmgr();
 
 }  // namespace keel::transam

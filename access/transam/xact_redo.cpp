@@ -10,6 +10,7 @@
 #include "access/transam/commit_ts.h"
 #include "access/transam/rmgr.h"
 #include "access/transam/transam.h"
+#include "access/transam/twophase_internal.h"
 #include "access/transam/wal_reader.h"
 #include "access/transam/wal_record.h"
 #include "access/transam/xact.h"
@@ -41,6 +42,13 @@ struct ParsedXact {
 }
 
 void XactRedo(const DecodedRecord& record) {
+  if (record.info == kXactPrepare) {
+    if (!TransactionIdIsNormal(record.xid)) {
+      Panic("invalid prepare record at %s", LsnToString(record.lsn).c_str());
+    }
+    RedoTwoPhasePrepare(record.xid, record.main_data);  // T6
+    return;
+  }
   ParsedXact parsed;
   if (!Parse(record, &parsed) || !TransactionIdIsNormal(record.xid)) {
     Panic("invalid transaction record at %s", LsnToString(record.lsn).c_str());
@@ -49,6 +57,7 @@ void XactRedo(const DecodedRecord& record) {
   for (TransactionId xid : parsed.xids) AdvanceNextTransactionIdPast(xid);
   switch (record.info) {
     case kXactCommit:
+    case kXactCommitPrepared:
       // X13: subtransactions first, then the top level, as CommitTransaction does. In redo
       // no reader looks at clog yet, so the order only keeps the two paths alike.
       for (TransactionId xid : parsed.xids) {
@@ -59,12 +68,15 @@ void XactRedo(const DecodedRecord& record) {
         for (TransactionId xid : parsed.xids) CommitTsSet(xid, parsed.header.time_us);
         CommitTsSet(record.xid, parsed.header.time_us);
       }
+      if (record.info == kXactCommitPrepared) RemoveTwoPhaseStateFile(record.xid);  // T6
       break;
     case kXactAbort:
+    case kXactAbortPrepared:
       for (TransactionId xid : parsed.xids) {
         TransactionIdSetStatus(xid, XidStatus::kAborted, kInvalidLsn);
       }
       TransactionIdSetStatus(record.xid, XidStatus::kAborted, kInvalidLsn);
+      if (record.info == kXactAbortPrepared) RemoveTwoPhaseStateFile(record.xid);  // T6
       break;
     case kXactAbortSub:
       for (TransactionId xid : parsed.xids) {
@@ -81,6 +93,9 @@ const char* XactIdentify(uint8_t info) {
     case kXactCommit: return "COMMIT";
     case kXactAbort: return "ABORT";
     case kXactAbortSub: return "ABORT_SUB";
+    case kXactPrepare: return "PREPARE";
+    case kXactCommitPrepared: return "COMMIT_PREPARED";
+    case kXactAbortPrepared: return "ABORT_PREPARED";
     default: return nullptr;
   }
 }
@@ -96,6 +111,7 @@ std::string TimestampText(int64_t time_us) {
 
 // As pg_waldump: "2024-05-01 10:00:00.123456 UTC; subxacts: 741 742".
 std::string XactDescribe(const DecodedRecord& record) {
+  if (record.info == kXactPrepare) return DescribeTwoPhaseState(record.main_data);
   ParsedXact parsed;
   if (!Parse(record, &parsed)) return "(invalid transaction record)";
   std::string text = TimestampText(parsed.header.time_us);

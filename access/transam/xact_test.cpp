@@ -26,20 +26,11 @@
 namespace keel::transam {
 namespace {
 
+using testing::Eventually;
 using testing::ValuePipe;
 using keel::testing::ServerHarness;
 
 constexpr int kWaitMs = 30'000;
-
-// Polls `cond` for up to 20 s.
-template <typename Fn>
-bool Eventually(Fn&& cond) {
-  for (int i = 0; i < 2000; ++i) {
-    if (cond()) return true;
-    usleep(10'000);
-  }
-  return false;
-}
 
 TEST(XactTest, ReadOnlyTransactionGetsNoXidAndWritesNoWal) {
   ServerHarness harness;

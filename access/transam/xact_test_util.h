@@ -1,5 +1,5 @@
 // Helpers for the transaction tests: a pipe carrying 64-bit values between forked processes
-// (with a timeout, so a broken peer fails the test instead of hanging it).
+// (with a timeout, so a broken peer fails the test instead of hanging it), and polling.
 #pragma once
 
 #include <poll.h>
@@ -47,5 +47,15 @@ class ValuePipe {
  private:
   int fds_[2];
 };
+
+// Polls `cond` every 10 ms for up to 20 s; whether it became true.
+template <typename Fn>
+bool Eventually(Fn&& cond) {
+  for (int i = 0; i < 2000; ++i) {
+    if (cond()) return true;
+    usleep(10'000);
+  }
+  return false;
+}
 
 }  // namespace keel::transam::testing

@@ -35,6 +35,7 @@ constexpr size_t kSlotsOffset = (sizeof(ProcArrayHeader) + 63) / 64 * 64;
 ProcArrayHeader* header = nullptr;
 ProcSlot* slots = nullptr;
 int num_backend_slots = 0;
+int num_prepared_slots = 0;
 int num_slots_total = 0;
 
 // P4: a reader gives up on a slot whose change count stays odd this long (its process died
@@ -146,38 +147,48 @@ const char* ProcKindName(ProcKind kind) {
     case ProcKind::kWalSender: return "walsender";
     case ProcKind::kWalReceiver: return "walreceiver";
     case ProcKind::kOther: return "other";
+    case ProcKind::kPrepared: return "prepared transaction";
   }
   return "unknown";
 }
 
-size_t ProcArrayShmemSize(int max_backends, int max_aux) {
-  KEEL_ASSERT(max_backends >= 1 && max_aux >= 0);
-  const size_t num_slots = AddSize(static_cast<size_t>(max_backends), static_cast<size_t>(max_aux));
+size_t ProcArrayShmemSize(int max_backends, int max_aux, int max_prepared) {
+  KEEL_ASSERT(max_backends >= 1 && max_aux >= 0 && max_prepared >= 0);
+  const size_t num_slots =
+      AddSize(AddSize(static_cast<size_t>(max_backends), static_cast<size_t>(max_aux)),
+              static_cast<size_t>(max_prepared));
   return AddSize(kSlotsOffset, MulSize(num_slots, sizeof(ProcSlot)));
 }
 
-void ProcArrayShmemInit(int max_backends, int max_aux) {
-  KEEL_ASSERT(max_backends >= 1 && max_aux >= 0);
+void ProcArrayShmemInit(int max_backends, int max_aux, int max_prepared) {
+  KEEL_ASSERT(max_backends >= 1 && max_aux >= 0 && max_prepared >= 0);
   bool found = false;
-  void* base = ShmemInitStruct("proc array", ProcArrayShmemSize(max_backends, max_aux), &found);
+  void* base = ShmemInitStruct("proc array",
+                               ProcArrayShmemSize(max_backends, max_aux, max_prepared), &found);
   header = static_cast<ProcArrayHeader*>(base);
   slots = reinterpret_cast<ProcSlot*>(static_cast<char*>(base) + kSlotsOffset);
   num_backend_slots = max_backends;
-  num_slots_total = max_backends + max_aux;
+  num_prepared_slots = max_prepared;
+  num_slots_total = max_backends + max_aux + max_prepared;
   if (found) return;  // already set up (by this process, before a fork)
 
   header->max_backends = max_backends;
   header->max_aux = max_aux;
   header->lock.Init();
   header->num_backends.store(0, std::memory_order_relaxed);
-  const int num_slots = max_backends + max_aux;
-  for (int i = 0; i < num_slots; ++i) {
+  const int num_process_slots = max_backends + max_aux;
+  for (int i = 0; i < num_slots_total; ++i) {
     ProcSlot* slot = &slots[i];  // zero-filled memory (M2): only non-zero fields are set
     slot->slot_idx = i;
-    slot->kind = ProcKind::kFree;
     InitSharedLatch(&slot->latch);
+    if (i >= num_process_slots) {  // P8: a prepared transaction's, never on a free list
+      slot->kind = ProcKind::kPrepared;
+      slot->next_free = -1;
+      continue;
+    }
+    slot->kind = ProcKind::kFree;
     // Each class's free list runs in slot order, so low slots are reused first.
-    const bool last_of_class = i == max_backends - 1 || i == num_slots - 1;
+    const bool last_of_class = i == max_backends - 1 || i == num_process_slots - 1;
     slot->next_free = last_of_class ? -1 : i + 1;
   }
   header->free_backend = 0;
@@ -257,6 +268,13 @@ ProcSlot* ProcArraySlot(int slot_idx) {
 }
 
 int ProcArrayNumSlots() { return header == nullptr ? 0 : num_slots_total; }
+
+ProcSlot* ProcArrayPreparedSlot(int i) {
+  KEEL_ASSERT(header != nullptr && i >= 0 && i < num_prepared_slots);
+  return &slots[num_slots_total - num_prepared_slots + i];
+}
+
+int ProcArrayNumPreparedSlots() { return header == nullptr ? 0 : num_prepared_slots; }
 
 void ProcArrayForEach(ProcVisitor visit, void* arg) {
   const int num_slots = ProcArrayNumSlots();

@@ -23,6 +23,7 @@ enum class ProcKind : uint8_t {
   kWalSender,
   kWalReceiver,
   kOther,
+  kPrepared,  // a prepared transaction's slot: no process, pid 0 (access/transam twophase)
 };
 
 // "client backend", "checkpointer", ... as pg_stat_activity.backend_type shows them.
@@ -89,12 +90,15 @@ struct ProcInfo {
 
 // Bytes of shared memory the proc array needs (for the postmaster's size sum).
 // Throws 54000 on overflow.
-[[nodiscard]] size_t ProcArrayShmemSize(int max_backends, int max_aux);
+[[nodiscard]] size_t ProcArrayShmemSize(int max_backends, int max_aux, int max_prepared = 0);
 
 // Postmaster, after ShmemCreate and before any fork (again after a crash re-creation):
 // allocates "proc array" with ShmemInitStruct and initialises every slot and its latch.
-// Requires: max_backends >= 1, max_aux >= 0. Throws what ShmemInitStruct throws.
-void ProcArrayShmemInit(int max_backends, int max_aux);
+// The last `max_prepared` slots belong to prepared transactions (P8): kind kPrepared, pid 0,
+// on no free list; access/transam's two-phase code owns them.
+// Requires: max_backends >= 1, max_aux >= 0, max_prepared >= 0. Throws what ShmemInitStruct
+// throws.
+void ProcArrayShmemInit(int max_backends, int max_aux, int max_prepared = 0);
 
 // A backend claims a free backend slot for itself: stores pid, kind, cancel key and start
 // time, clears the identity strings and xids, owns the slot's latch (T1) and makes the slot
@@ -125,7 +129,12 @@ bool ProcArraySignalCancel(int32_t pid, int32_t cancel_key);
 // Number of backend slots in use (auxiliary processes are not counted).
 [[nodiscard]] int ProcArrayCountBackends();
 
-// Slot `slot_idx` (0 <= slot_idx < max_backends + max_aux); backends come first.
+// Prepared-transaction slot `i` (0 <= i < ProcArrayNumPreparedSlots()); P8.
+[[nodiscard]] ProcSlot* ProcArrayPreparedSlot(int i);
+[[nodiscard]] int ProcArrayNumPreparedSlots();
+
+// Slot `slot_idx` (0 <= slot_idx < ProcArrayNumSlots()); backends come first, then auxiliary
+// processes, then prepared transactions.
 [[nodiscard]] ProcSlot* ProcArraySlot(int slot_idx);
 [[nodiscard]] int ProcArrayNumSlots();
 

@@ -233,7 +233,39 @@ TEST_F(ProcArrayTest, CancelIgnoresAuxiliaryProcesses) {
 TEST_F(ProcArrayTest, ShmemSizeGrowsWithSlots) {
   EXPECT_EQ(ProcArrayShmemSize(10, 5) - ProcArrayShmemSize(9, 5), sizeof(ProcSlot));
   EXPECT_EQ(ProcArrayShmemSize(10, 5) - ProcArrayShmemSize(10, 4), sizeof(ProcSlot));
+  EXPECT_EQ(ProcArrayShmemSize(10, 5, 3) - ProcArrayShmemSize(10, 5), 3 * sizeof(ProcSlot));
   EXPECT_EQ(sizeof(ProcSlot) % 64, 0u);
+}
+
+// P8: prepared-transaction slots come last, belong to no free list and no process.
+TEST(ProcArrayPreparedTest, PreparedSlotsAreNeitherHandedOutNorVisited) {
+  constexpr int kPrepared = 3;
+  ShmemCreate(ProcArrayShmemSize(2, 1, kPrepared));
+  ProcArrayShmemInit(2, 1, kPrepared);
+  InitProcessContext(ProcessRole::kStandalone);
+  EXPECT_EQ(ProcArrayNumSlots(), 2 + 1 + kPrepared);
+  ASSERT_EQ(ProcArrayNumPreparedSlots(), kPrepared);
+  for (int i = 0; i < kPrepared; ++i) {
+    ProcSlot* slot = ProcArrayPreparedSlot(i);
+    EXPECT_EQ(slot->slot_idx, 2 + 1 + i);
+    EXPECT_EQ(slot->kind, ProcKind::kPrepared);
+    EXPECT_EQ(slot->pid.load(), 0);
+    EXPECT_STREQ(ProcKindName(slot->kind), "prepared transaction");
+  }
+  const int32_t me = getpid();
+  EXPECT_NE(ProcArrayAcquireBackendSlot(me, 1), nullptr);
+  EXPECT_NE(ProcArrayAcquireBackendSlot(me, 2), nullptr);
+  EXPECT_EQ(ProcArrayAcquireBackendSlot(me, 3), nullptr);
+  EXPECT_NE(ProcArrayAcquireAuxSlot(ProcKind::kCheckpointer, me), nullptr);
+  EXPECT_EQ(ProcArrayAcquireAuxSlot(ProcKind::kBgWriter, me), nullptr);  // not a prepared one
+  int visited = 0;
+  ProcArrayForEachInfo([&](const ProcInfo& info) {
+    EXPECT_NE(info.kind, ProcKind::kPrepared);
+    ++visited;
+  });
+  EXPECT_EQ(visited, 3);
+  EXPECT_EQ(ProcArrayCountBackends(), 2);
+  ShmemDestroy();
 }
 
 }  // namespace

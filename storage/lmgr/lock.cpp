@@ -549,14 +549,15 @@ class LocalEntryScope {
   LockTag tag_;
 };
 
-// Releases the shared grants of `modes` held by this process on `tag` (H6).
-void ReleaseShared(const LockTag& tag, uint32_t modes) {
-  const int32_t me = MyProcIndex();
+// Releases the shared grants of `modes` held by proc `proc_idx` on `tag` (H6). With
+// `must_hold`, a missing grant is a PANIC (the local table said we hold it); otherwise false.
+bool ReleaseSharedOf(int32_t proc_idx, const LockTag& tag, uint32_t modes, bool must_hold) {
   const uint32_t hash = HashTag(tag);
   LwLockGuard guard(PartitionLock(hash % kNumLockPartitions), LwLockMode::kExclusive);
   const int32_t lock_idx = FindLock(tag, hash);
-  const int32_t pl_idx = lock_idx == kNone ? kNone : FindProcLock(lock_idx, me);
+  const int32_t pl_idx = lock_idx == kNone ? kNone : FindProcLock(lock_idx, proc_idx);
   if (pl_idx == kNone || (ProcLockAt(pl_idx).held_mask & modes) != modes) {
+    if (!must_hold) return false;
     Panic("heavyweight lock on %s is not in the shared table", DescribeLockTag(tag).c_str());
   }
   LockObject& lock = LockAt(lock_idx);
@@ -567,9 +568,14 @@ void ReleaseShared(const LockTag& tag, uint32_t modes) {
     if (--lock.granted[m] == 0) lock.grant_mask &= ~(1u << m);
   }
   pl.held_mask &= ~modes;
-  FreeProcLockIfEmpty(pl_idx);  // we are running, so not waiting on it
+  FreeProcLockIfEmpty(pl_idx);  // the holder is running (or a prepared transaction): not waiting
   lockint::WakeWaiters(lock_idx);
   FreeLockIfUnused(lock_idx);
+  return true;
+}
+
+void ReleaseShared(const LockTag& tag, uint32_t modes) {
+  (void)ReleaseSharedOf(MyProcIndex(), tag, modes, /*must_hold=*/true);
 }
 
 }  // namespace
@@ -655,6 +661,60 @@ bool LockHeldByMe(const LockTag& tag, LockMode mode) {
   LocalTable& local = Local();
   auto it = local.map.find(tag);
   return it != local.map.end() && it->second.count[static_cast<int>(mode)] > 0;
+}
+
+std::vector<HeldLock> LockListHeldByMe() {
+  std::vector<HeldLock> held;
+  for (const auto& [tag, entry] : Local().map) {
+    for (int m = 1; m <= kNumLockModes; ++m) {
+      if (entry.count[m] > 0) held.push_back(HeldLock{tag, static_cast<LockMode>(m), {}});
+    }
+  }
+  return held;
+}
+
+void LockTransferAllTo(int32_t target_proc_idx) {
+  const int32_t me = MyProcIndex();
+  KEEL_ASSERT(target_proc_idx != me && target_proc_idx >= 0 &&
+              target_proc_idx < lockint::Table().header->num_procs);
+  LocalTable& local = Local();
+  for (const auto& [tag, entry] : local.map) {
+    if (entry.HeldMask() == 0) continue;
+    const uint32_t hash = HashTag(tag);
+    LwLockGuard guard(PartitionLock(hash % kNumLockPartitions), LwLockMode::kExclusive);
+    const int32_t lock_idx = FindLock(tag, hash);
+    const int32_t pl_idx = lock_idx == kNone ? kNone : FindProcLock(lock_idx, me);
+    if (pl_idx == kNone) {
+      Panic("heavyweight lock on %s is not in the shared table", DescribeLockTag(tag).c_str());
+    }
+    KEEL_ASSERT(FindProcLock(lock_idx, target_proc_idx) == kNone);
+    // H11: the entry changes owner in place; the lock's grant counts stay exactly as they were.
+    ProcLockAt(pl_idx).proc_idx = target_proc_idx;
+  }
+  local.map.clear();
+}
+
+void LockGrantToProc(int32_t proc_idx, const LockTag& tag, LockMode mode) {
+  KEEL_ASSERT(ValidMode(mode) && proc_idx >= 0 && proc_idx < lockint::Table().header->num_procs);
+  const uint32_t hash = HashTag(tag);
+  LwLockGuard guard(PartitionLock(hash % kNumLockPartitions), LwLockMode::kExclusive);
+  const int32_t lock_idx = FindOrCreateLock(tag, hash);
+  int32_t pl_idx = FindProcLock(lock_idx, proc_idx);
+  if (pl_idx == kNone) pl_idx = CreateProcLock(lock_idx, proc_idx);
+  if (pl_idx == kNone) {
+    FreeLockIfUnused(lock_idx);
+    ThrowOutOfSharedMemory();
+  }
+  ProcLock& pl = ProcLockAt(pl_idx);
+  if ((pl.held_mask & ModeBit(mode)) == 0) Grant(LockAt(lock_idx), pl, mode);
+}
+
+bool LockReleaseOfProc(int32_t proc_idx, const LockTag& tag, LockMode mode) {
+  if (!ValidMode(mode) || !ReleaseSharedOf(proc_idx, tag, ModeBit(mode), /*must_hold=*/false)) {
+    Log(Severity::kWarning, "you don't own a lock of type %s", LockModeName(mode));
+    return false;
+  }
+  return true;
 }
 
 int LockNumWaiters(const LockTag& tag) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace keel::storage {
 
@@ -105,6 +106,33 @@ void LockReleaseAll();
 
 // Whether this process holds `mode` on `tag` (local table only).
 [[nodiscard]] bool LockHeldByMe(const LockTag& tag, LockMode mode);
+
+// --- two-phase commit (access/transam, README "Two-phase commit") ------------------------
+// One held (tag, mode) pair; stored as-is in prepare records and state files.
+struct HeldLock {
+  LockTag tag;
+  LockMode mode;
+  uint8_t padding[7];
+};
+static_assert(sizeof(HeldLock) == 32 && std::is_trivially_copyable_v<HeldLock>);
+
+// Every (tag, mode) this process holds, one entry per mode (local table only).
+[[nodiscard]] std::vector<HeldLock> LockListHeldByMe();
+
+// PREPARE TRANSACTION: hands every lock this process holds to proc slot `target_proc_idx`
+// (a prepared transaction's slot, storage/ipc P8), then empties the local table. Grants,
+// counts and wait queues are unchanged, so no waiter can slip in between (H11).
+// Requires: the target holds and waits for nothing; this process is not waiting.
+void LockTransferAllTo(int32_t target_proc_idx);
+
+// Startup, restoring a prepared transaction: grants `mode` on `tag` to `proc_idx` without a
+// conflict check (nothing else runs yet; the locks were compatible when prepared, H11).
+// Throws 53200 "out of shared memory" when the pools are exhausted.
+void LockGrantToProc(int32_t proc_idx, const LockTag& tag, LockMode mode);
+
+// COMMIT / ROLLBACK PREPARED: releases `mode` on `tag` held by `proc_idx` and wakes waiters.
+// Returns false (WARNING) when that proc does not hold it.
+bool LockReleaseOfProc(int32_t proc_idx, const LockTag& tag, LockMode mode);
 
 // Diagnostics (tests, later pg_locks): processes waiting on `tag`; lock objects and
 // per-(lock, process) entries in use in the whole table. Take the partition locks shared.

@@ -30,6 +30,7 @@ inline constexpr uint16_t kCommitTsSlru = 10;
 inline constexpr uint16_t kSInvalQueue = 11;
 inline constexpr uint16_t kReplicationSlot = 12;
 inline constexpr uint16_t kCheckpoint = 13;
+inline constexpr uint16_t kTwoPhaseState = 14;
 inline constexpr uint16_t kFirstUserTranche = 64;
 inline constexpr uint16_t kMaxTranches = 256;
 }  // namespace lwtranche

@@ -64,6 +64,7 @@ ServerHarness::ServerHarness(HarnessOptions options) : options_(options) {
   settings::max_connections = options_.max_connections;
   settings::data_checksums = options_.data_checksums;
   settings::fsync = options_.fsync;
+  settings::max_prepared_transactions = options_.max_prepared_transactions;
   settings::log_checkpoints = false;
   transam::ControlFileData control = transam::NewControlFile(options_.data_checksums);
   system_identifier_ = control.system_identifier;

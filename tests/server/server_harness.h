@@ -22,6 +22,7 @@ struct HarnessOptions {
   int max_connections = 16;
   bool data_checksums = true;
   bool fsync = false;  // crashes are simulated by throwing shared memory away, not power loss
+  int max_prepared_transactions = 0;  // PostgreSQL's default: two-phase commit off
 };
 
 class ServerHarness {

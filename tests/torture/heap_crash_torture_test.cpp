@@ -1,9 +1,10 @@
 // The heap crash torture test: client threads run transactions (inserts, updates, deletes,
-// savepoints rolled back, commits and rollbacks) through keel-heap-torture-server while VACUUM
+// savepoints rolled back, commits, rollbacks, and two-phase commits) through keel-heap-torture-server while VACUUM
 // and checkpoints run and the test kills the postmaster, a random child or the whole server
 // (SIGKILL, or SIGQUIT) at random moments. After every restart each worker's rows must be
 // exactly what it committed (a transaction whose COMMIT got no reply may have gone either way,
-// but wholly), nothing rolled back or in flight may be visible, no key may be visible twice,
+// but wholly), a prepared transaction must still be prepared with its rows invisible until it
+// is finished, nothing rolled back or in flight may be visible, no key may be visible twice,
 // and every page must pass its checksum. Cycles: KEEL_TORTURE_CYCLES (default 30). To narrow a
 // failure down: KEEL_TORTURE_NO_VACUUM (only checkpoints run meanwhile), KEEL_TORTURE_NO_KILL
 // (each cycle stops the workers without a crash); a mismatch prints every stored version of the
@@ -12,6 +13,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <iostream>
@@ -36,13 +38,24 @@ void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)
 constexpr int kWorkers = 4;
 constexpr int kKeysPerWorker = 40;
 
+// A transaction the worker prepared (two-phase commit) and has not seen finished.
+enum class PreparePhase { kPrepareSent, kPrepared, kCommitSent, kRollbackSent };
+struct PendingPrepared {
+  std::string gid;
+  RowMap state;  // what COMMIT PREPARED leaves
+  PreparePhase phase;
+};
+
 // Worker w owns keys k with k % kWorkers == w, so workers never conflict on a row (but share
 // pages, buffers, the WAL and the proc array).
 struct WorkerLedger {
   RowMap committed;               // what the worker's committed transactions left
   std::optional<RowMap> in_doubt; // the state had the unanswered COMMIT succeeded
+  std::optional<PendingPrepared> prepared;
   uint64_t commits = 0;
   uint64_t rollbacks = 0;
+  uint64_t prepares = 0;
+  uint64_t prepared_across_crash = 0;  // found still prepared after a restart
 };
 
 RowMap OwnRows(const RowMap& all, int worker) {
@@ -103,6 +116,35 @@ void Worker(int port, int worker, uint32_t seed, const std::atomic<bool>& stop,
       ledger.rollbacks++;
       continue;
     }
+    if (rng() % 4 == 0) {  // two-phase: PREPARE, then COMMIT or ROLLBACK PREPARED
+      const std::string gid = "w" + std::to_string(worker) + "-" + std::to_string(ledger.prepares);
+      ledger.prepared = PendingPrepared{gid, state, PreparePhase::kPrepareSent};
+      auto reply = client.Call("PREPARE " + gid);
+      if (!reply) return;
+      if (*reply != "PREPARED") {
+        ADD_FAILURE() << "worker " << worker << ": PREPARE answered " << *reply;
+        return;
+      }
+      ledger.prepares++;
+      ledger.prepared->phase = PreparePhase::kPrepared;
+      if (rng() % 3 == 0) SleepMs(static_cast<int>(rng() % 20));  // prepared at a kill, sometimes
+      const bool commit = rng() % 4 != 0;
+      ledger.prepared->phase = commit ? PreparePhase::kCommitSent : PreparePhase::kRollbackSent;
+      reply = client.Call((commit ? "COMMITPREPARED " : "ROLLBACKPREPARED ") + gid);
+      if (!reply) return;
+      if (*reply != (commit ? "COMMITTED" : "ABORTED")) {
+        ADD_FAILURE() << "worker " << worker << ": finishing " << gid << " answered " << *reply;
+        return;
+      }
+      if (commit) {
+        ledger.committed = state;
+        ledger.commits++;
+      } else {
+        ledger.rollbacks++;
+      }
+      ledger.prepared.reset();
+      continue;
+    }
     ledger.in_doubt = state;  // from here until the reply, either outcome is allowed
     auto reply = client.Call("COMMIT");
     if (!reply) return;
@@ -128,10 +170,68 @@ RowMap ParseDump(const std::string& dump) {
   return rows;
 }
 
+std::vector<std::string> ParseWords(const std::string& line) {
+  std::vector<std::string> words;
+  std::istringstream in(line);
+  std::string word;
+  in >> word;  // the reply's tag
+  while (in >> word) words.push_back(word);
+  return words;
+}
+
+// A prepared transaction must still be prepared after a restart; one whose PREPARE, COMMIT
+// PREPARED or ROLLBACK PREPARED got no reply may be in either state, but wholly. Afterwards
+// the rows of a still-prepared one are invisible (checked by Verify), and Verify finishes it.
+void ResolvePrepared(Client& client, std::vector<WorkerLedger>& ledgers, const std::string& when) {
+  auto reply = client.Call("PREPAREDLIST");
+  ASSERT_TRUE(reply.has_value()) << when;
+  ASSERT_EQ(reply->rfind("PREPAREDLIST", 0), 0u) << when << ": " << *reply;
+  std::vector<std::string> listed = ParseWords(*reply);
+  for (int w = 0; w < kWorkers; ++w) {
+    WorkerLedger& ledger = ledgers[w];
+    if (!ledger.prepared) continue;
+    PendingPrepared& p = *ledger.prepared;
+    auto it = std::find(listed.begin(), listed.end(), p.gid);
+    const bool is_listed = it != listed.end();
+    if (is_listed) listed.erase(it);
+    switch (p.phase) {
+      case PreparePhase::kPrepared:
+        EXPECT_TRUE(is_listed) << when << ": prepared transaction " << p.gid << " is gone";
+        break;
+      case PreparePhase::kCommitSent:
+        if (!is_listed) ledger.committed = p.state;  // that COMMIT PREPARED made it
+        break;
+      case PreparePhase::kPrepareSent:
+      case PreparePhase::kRollbackSent:
+        break;
+    }
+    if (is_listed) {
+      p.phase = PreparePhase::kPrepared;
+      ledger.prepared_across_crash++;
+    } else {
+      ledger.prepared.reset();
+    }
+  }
+  EXPECT_TRUE(listed.empty()) << when << ": unexpected prepared transactions " << *reply;
+}
+
+void FinishPrepared(Client& client, std::vector<WorkerLedger>& ledgers, const std::string& when) {
+  for (WorkerLedger& ledger : ledgers) {
+    if (!ledger.prepared) continue;
+    const bool commit = ledger.prepared_across_crash % 2 == 1;
+    auto reply = client.Call((commit ? "COMMITPREPARED " : "ROLLBACKPREPARED ") +
+                             ledger.prepared->gid);
+    EXPECT_EQ(reply.value_or("no reply"), commit ? "COMMITTED" : "ABORTED") << when;
+    if (commit) ledger.committed = ledger.prepared->state;
+    ledger.prepared.reset();
+  }
+}
+
 // Each worker's rows are exactly its committed state, or its in-doubt one (then adopted).
 void Verify(int port, std::vector<WorkerLedger>& ledgers, const std::string& when) {
   Client client(port);
   ASSERT_TRUE(client.ok()) << when;
+  ResolvePrepared(client, ledgers, when);
   auto dump = client.Call("DUMP");
   ASSERT_TRUE(dump.has_value()) << when;
   ASSERT_EQ(dump->rfind("ROWS", 0), 0u) << when << ": " << *dump;
@@ -159,6 +259,7 @@ void Verify(int port, std::vector<WorkerLedger>& ledgers, const std::string& whe
     }
     ledger.in_doubt.reset();
   }
+  FinishPrepared(client, ledgers, when);
   auto verify = client.Call("VERIFY");
   EXPECT_EQ(verify.value_or("no reply").rfind("OK", 0), 0u) << when << ": " << verify.value_or("");
 }
@@ -173,7 +274,7 @@ TEST(HeapCrashTortureTest, CommittedTransactionsSurviveRandomKills) {
 
   TestCluster cluster({}, "keel-heap-torture-server");
   cluster.AppendConf("shared_buffers = 32\nmax_wal_size = 4MB\nmin_wal_size = 2MB\n"
-                     "checkpoint_timeout = 30s\n");
+                     "checkpoint_timeout = 30s\nmax_prepared_transactions = 8\n");
   ASSERT_TRUE(cluster.Start());
   ASSERT_TRUE(WaitUntilServing(cluster.port(), 30)) << cluster.log();
   {
@@ -214,18 +315,22 @@ TEST(HeapCrashTortureTest, CommittedTransactionsSurviveRandomKills) {
       return;
     }
   }
-  uint64_t commits = 0, rollbacks = 0;
+  uint64_t commits = 0, rollbacks = 0, prepares = 0, across = 0;
   for (const WorkerLedger& l : ledgers) {
     commits += l.commits;
     rollbacks += l.rollbacks;
+    prepares += l.prepares;
+    across += l.prepared_across_crash;
   }
+  EXPECT_GT(prepares, 0u) << "no transaction was ever prepared";
   EXPECT_GT(commits, static_cast<uint64_t>(cycles)) << "the workload barely ran";
   EXPECT_NE(cluster.Stop('f'), -1);
   ASSERT_TRUE(cluster.Start());
   ASSERT_TRUE(WaitUntilServing(cluster.port(), 30));
   Verify(cluster.port(), ledgers, "after a clean restart");
   std::cout << "heap torture: " << cycles << " cycles, " << commits << " commits, " << rollbacks
-            << " rollbacks\n";
+            << " rollbacks, " << prepares << " prepared (" << across
+            << " still prepared after a restart)\n";
 }
 
 }  // namespace

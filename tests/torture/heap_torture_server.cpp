@@ -3,6 +3,8 @@
 // instead of SQL, one transaction at a time:
 //   PING -> PONG | INIT -> OK | BEGIN -> OK | PUT <key> <value> -> OK | DEL <key> -> OK
 //   SAVEPOINT -> OK | ROLLBACKTO -> OK | COMMIT -> COMMITTED | ABORT -> ABORTED
+//   PREPARE <gid> -> PREPARED | COMMITPREPARED <gid> -> COMMITTED
+//   ROLLBACKPREPARED <gid> -> ABORTED | PREPAREDLIST -> "PREPAREDLIST <gid> ..."
 //   DUMP -> "<key>=<value> ..." (a new transaction's snapshot) | VACUUM -> OK <removed>
 //   CHECKPOINT -> OK | VERIFY -> OK <blocks>
 //   STATS -> "live <n> dead <n> vacuums <n> autovacuums <n> blocks <n>"
@@ -27,6 +29,7 @@
 #include "access/transam/checkpoint.h"
 #include "access/transam/clog.h"
 #include "access/transam/transam.h"
+#include "access/transam/twophase.h"
 #include "access/transam/xact.h"
 #include "backend/utils/activity/table_stats.h"
 #include "backend/utils/error/error.h"
@@ -267,6 +270,18 @@ std::string Execute(const std::string& line) {
   if (command == "ABORT") {
     transam::AbortTransaction();
     return "ABORTED";
+  }
+  if (command == "PREPARE" || command == "COMMITPREPARED" || command == "ROLLBACKPREPARED") {
+    std::string gid;
+    in >> gid;
+    if (command == "PREPARE") return transam::PrepareTransaction(gid) ? "PREPARED" : "ABORTED";
+    transam::FinishPreparedTransaction(gid, command == "COMMITPREPARED");
+    return command == "COMMITPREPARED" ? "COMMITTED" : "ABORTED";
+  }
+  if (command == "PREPAREDLIST") {
+    std::string out = "PREPAREDLIST";
+    for (const auto& info : transam::ListPreparedTransactions()) out += " " + info.gid;
+    return out;
   }
   if (command == "DUMP") return DoDump();
   if (command == "VACUUM") return DoVacuum();

@@ -108,6 +108,7 @@ TEST_F(RegistryTest, DefaultsAsShown) {
       {"default_transaction_read_only", "off"},
       {"autovacuum", "on"},
       {"autovacuum_max_workers", "3"},
+      {"max_prepared_transactions", "0"},
       {"autovacuum_naptime", "1min"},
       {"autovacuum_vacuum_threshold", "50"},
       {"autovacuum_vacuum_scale_factor", "0.2"},

@@ -64,6 +64,9 @@ extern double bgwriter_lru_multiplier;
 extern bool data_checksums;             // internal: from the control file at start
 extern int wal_segment_size_bytes;      // internal: 16MB
 
+// Two-phase commit: dummy proc slots and shared entries for prepared transactions (0 = off).
+extern int max_prepared_transactions;
+
 // Autovacuum
 extern bool autovacuum;
 extern int autovacuum_max_workers;

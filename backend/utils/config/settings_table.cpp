@@ -55,6 +55,7 @@ bool data_checksums;
 int wal_segment_size_bytes;
 bool autovacuum;
 int autovacuum_max_workers;
+int max_prepared_transactions;
 int autovacuum_naptime_s;
 int autovacuum_vacuum_threshold;
 double autovacuum_vacuum_scale_factor;
@@ -397,6 +398,10 @@ const SettingDef kSettings[] = {
      .description = "Sets the number of digits displayed for floating-point values."},
 
     // Locks, compatibility
+    {.name = "max_prepared_transactions", .context = C::kPostmaster, .boot_value = "0",
+     .variable = &s::max_prepared_transactions, .min = 0, .max = 262143,
+     .category = kResourcesMem,
+     .description = "Sets the maximum number of simultaneously prepared transactions."},
     {.name = "autovacuum", .context = C::kSighup, .boot_value = "on", .variable = &s::autovacuum,
      .category = kAutovacuum, .description = "Starts the autovacuum subprocess."},
     {.name = "autovacuum_max_workers", .context = C::kPostmaster, .boot_value = "3",

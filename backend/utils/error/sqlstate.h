@@ -48,6 +48,7 @@ inline constexpr SqlState kInvalidCatalogName{"3D000"};
 inline constexpr SqlState kSyntaxError{"42601"};
 inline constexpr SqlState kInsufficientPrivilege{"42501"};
 inline constexpr SqlState kUndefinedObject{"42704"};
+inline constexpr SqlState kDuplicateObject{"42710"};
 // Class 55 — object not in prerequisite state
 inline constexpr SqlState kObjectInUse{"55006"};
 inline constexpr SqlState kCantChangeRuntimeParam{"55P02"};
