@@ -11,6 +11,9 @@ namespace keel::access {
 
 struct TupleDesc;  // access/common/tuple_desc.h
 
+// PostgreSQL's pg_am oid of the heap table access method ("heap"); access/table/tableam.h.
+inline constexpr Oid kHeapTableAmOid{2};
+
 struct Relation {
   Oid id;                              // pg_class oid: heavyweight lock tags, messages
   Oid db;                              // database oid (0 for shared catalogs)
@@ -18,6 +21,7 @@ struct Relation {
   std::string name;                    // for error messages ("relation \"%s\"")
   const TupleDesc* desc = nullptr;     // column layout; nullptr for opaque-tuple tests
   const Relation* toast = nullptr;     // its TOAST table, if it has one
+  Oid am = kHeapTableAmOid;            // pg_class.relam: its table access method (TableAmOf)
 };
 
 }  // namespace keel::access
