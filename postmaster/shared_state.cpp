@@ -9,6 +9,7 @@
 #include "access/transam/checkpoint.h"
 #include "access/transam/clog.h"
 #include "access/transam/commit_ts.h"
+#include "access/transam/multixact.h"
 #include "access/transam/rmgr.h"
 #include "access/transam/transam.h"
 #include "access/transam/twophase.h"
@@ -74,6 +75,7 @@ void RegisterAllRmgrs() {
   transam::RegisterBuiltinRmgrs();
   transam::RegisterClogRmgrs();
   transam::RegisterXactRmgr();
+  transam::RegisterMultiXactRmgr();
   access::RegisterHeapRmgrs();
 }
 

@@ -76,7 +76,10 @@ bool HeapHotSearch(const Relation& rel, const transam::Snapshot& snapshot,
     if ((tuple->infomask2 & kHeapHotUpdated) == 0) return false;
     const storage::ItemPointer next = tuple->Ctid();
     if (next.block != root.block) return false;
-    prev_xmax = tuple->Xmax();
+    prev_xmax = internal::HeapTupleGetUpdateXid(tuple);  // HP18: a multi's updater
+    // No updater (its update aborted, XMAX_INVALID): the chain ends here, as in PostgreSQL,
+    // rather than following ctid into whatever now occupies that slot.
+    if (!transam::TransactionIdIsValid(prev_xmax)) return false;
     off = next.offset;
     at_chain_start = false;
   }

@@ -1,6 +1,6 @@
 // Row locks across backends: the four modes' conflict table (observed through where a second
-// waiter queues), NOWAIT and SKIP LOCKED, waiting for an updater, one locker at a time (the
-// documented limitation without multixacts). README.md (HP9, HP10, "Tests").
+// waiter queues), NOWAIT and SKIP LOCKED, waiting for an updater, compatible lockers sharing
+// the row (multixacts; more in heap_multixact_test.cpp). README.md (HP9, HP10, HP19, "Tests").
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -167,15 +167,19 @@ TEST_F(RowLockTest, NowaitAndSkipLocked) {
   EXPECT_EQ(HeapLockTuple(rel_, tid, transam::GetCurrentCommandId(false), RowLockMode::kExclusive,
                           LockWaitPolicy::kSkip, nullptr, &f),
             TmResult::kWouldBlock);
-  // Without multixacts even a compatible mode cannot join the holder: SKIP LOCKED skips.
+  // A compatible mode joins the holder (HP19): SKIP LOCKED and NOWAIT look only at
+  // conflicting members.
   EXPECT_EQ(HeapLockTuple(rel_, tid, transam::GetCurrentCommandId(false), RowLockMode::kKeyShare,
                           LockWaitPolicy::kSkip, nullptr, &f),
-            TmResult::kWouldBlock);
-  // An update that does not wait reports the holder.
+            TmResult::kOk);
+  EXPECT_EQ(HeapLockTuple(rel_, tid, transam::GetCurrentCommandId(false), RowLockMode::kShare,
+                          LockWaitPolicy::kError, nullptr, &f),
+            TmResult::kOk);
+  // An update of key columns (FOR UPDATE strength) that does not wait reports the holder.
   HeapTuple nt = MakeTuple("x");
   bool hot = false;
   EXPECT_EQ(HeapUpdate(rel_, tid, nt, transam::GetCurrentCommandId(true), nullptr, /*wait=*/false,
-                       &f, true, &hot),
+                       &f, /*hot_allowed=*/false, &hot),
             TmResult::kBeingModified);
   transam::CommitTransaction();
 
@@ -227,22 +231,27 @@ TEST_F(RowLockTest, LockWaitsForUpdaterThenReportsUpdated) {
   EXPECT_EQ(harness_.Wait(locker), 0);
 }
 
-TEST_F(RowLockTest, CompatibleLockersTakeTurns) {
-  // Documented limitation (README "Known limitations"): two FOR KEY SHARE lockers do not
-  // conflict in PostgreSQL, but one xmax holds one locker, so the second waits for the first.
-  const ItemPointer tid = InsertCommitted(rel_, "row");
-  Channel c1, c2;
-  pid_t a = Locker(c1, tid, RowLockMode::kKeyShare);
-  (void)c1.RecvInParent();
-  ASSERT_EQ(c1.RecvInParent(), 100u + static_cast<uint64_t>(TmResult::kOk));
-  pid_t b = Locker(c2, tid, RowLockMode::kKeyShare);
-  (void)c2.RecvInParent();
-  EXPECT_FALSE(c2.ParentHasMessage(300));
-  c1.SendToChild(1);
-  EXPECT_EQ(harness_.Wait(a), 0);
-  EXPECT_EQ(c2.RecvInParent(), 100u + static_cast<uint64_t>(TmResult::kOk));
-  c2.SendToChild(1);
-  EXPECT_EQ(harness_.Wait(b), 0);
+TEST_F(RowLockTest, CompatibleLockersShareTheRow) {
+  // Every pair of non-conflicting modes: the second locker gets the row while the first holds
+  // it (a multixact in xmax, HP19), without waiting.
+  for (RowLockMode m1 : kModes) {
+    for (RowLockMode m2 : kModes) {
+      if (ExpectedConflict(m1, m2)) continue;
+      const ItemPointer tid = InsertCommitted(rel_, "row");
+      Channel c1, c2;
+      pid_t a = Locker(c1, tid, m1);
+      (void)c1.RecvInParent();
+      ASSERT_EQ(c1.RecvInParent(), 100u + static_cast<uint64_t>(TmResult::kOk));
+      pid_t b = Locker(c2, tid, m2);
+      (void)c2.RecvInParent();
+      EXPECT_EQ(c2.RecvInParent(), 100u + static_cast<uint64_t>(TmResult::kOk))
+          << internal::RowLockModeName(m1) << " then " << internal::RowLockModeName(m2);
+      c1.SendToChild(1);
+      c2.SendToChild(1);
+      EXPECT_EQ(harness_.Wait(a), 0);
+      EXPECT_EQ(harness_.Wait(b), 0);
+    }
+  }
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ inline constexpr uint16_t kHeapXminCommitted = 0x0100;  // hint: xmin known comm
 inline constexpr uint16_t kHeapXminInvalid = 0x0200;    // hint: xmin known aborted
 inline constexpr uint16_t kHeapXmaxCommitted = 0x0400;  // hint: xmax known committed
 inline constexpr uint16_t kHeapXmaxInvalid = 0x0800;    // hint: xmax known aborted / none
-inline constexpr uint16_t kHeapXmaxIsMulti = 0x1000;    // reserved: multixact lockers
+inline constexpr uint16_t kHeapXmaxIsMulti = 0x1000;    // xmax is a MultiXactId (HP18)
 inline constexpr uint16_t kHeapUpdated = 0x2000;        // this is an updated version
 inline constexpr uint16_t kHeapHintBits =
     kHeapXminCommitted | kHeapXminInvalid | kHeapXmaxCommitted | kHeapXmaxInvalid;

@@ -12,6 +12,7 @@
 #include "access/heap/prune.h"
 #include "access/heap/visibility.h"
 #include "access/heap/visibility_map.h"
+#include "access/transam/transam.h"
 #include "access/transam/wal_record.h"
 #include "access/transam/xact.h"
 #include "backend/utils/error/error.h"
@@ -45,13 +46,24 @@ TmResult CheckForModify(const Relation& rel, storage::ItemPointer tid, PageRef& 
                   Format("attempted to %s invisible tuple", verb));
     }
     if (result == TmResult::kBeingModified) {
-      const TransactionId xwait = tuple->Xmax();
-      if (transam::TransactionIdIsCurrentTransactionId(xwait)) {
-        result = TmResult::kOk;  // only our own row lock: our change supersedes it
+      bool current_is_member = false;
+      if (!internal::XmaxConflicts(tuple, mode, &current_is_member)) {
+        // Only our own locks, or lockers our change may coexist with (FOR KEY SHARE against a
+        // no-key update): they join the xmax (HP20, HP21). A committed update kept in a
+        // multi by such lockers still makes this version updated.
+        const TransactionId updater = internal::HeapTupleGetUpdateXid(tuple);
+        result = transam::TransactionIdIsValid(updater) &&
+                         !transam::TransactionIdIsCurrentTransactionId(updater) &&
+                         !transam::TransactionIdIsInProgress(updater) &&
+                         transam::TransactionIdDidCommit(updater)
+                     ? TmResult::kUpdated
+                     : TmResult::kOk;
       } else if (wait) {
+        const uint64_t xwait = tuple->xmax;
+        const uint16_t infomask = tuple->infomask;
         page.Unlock();
-        (void)tuple_lock.Acquire(mode, LockWaitPolicy::kBlock);
-        transam::XactLockTableWait(xwait);
+        if (!current_is_member) (void)tuple_lock.Acquire(mode, LockWaitPolicy::kBlock);
+        (void)internal::WaitForXmax(rel, xwait, infomask, mode, LockWaitPolicy::kBlock);
         page.Lock();
         continue;  // re-check: committed update, aborted, or a new modifier
       }
@@ -65,7 +77,10 @@ TmResult CheckForModify(const Relation& rel, storage::ItemPointer tid, PageRef& 
     if (result == TmResult::kUpdated && tuple->Ctid() == tid) result = TmResult::kDeleted;  // HP4
     if (result != TmResult::kOk) {
       tmfd->ctid = tuple->Ctid();
-      tmfd->xmax = tuple->Xmax();
+      tmfd->xmax = internal::HeapTupleGetUpdateXid(tuple);
+      if (!transam::TransactionIdIsValid(tmfd->xmax) && !internal::XmaxIsMulti(tuple->infomask)) {
+        tmfd->xmax = tuple->Xmax();  // a plain locker (kBeingModified)
+      }
       tmfd->cmax = result == TmResult::kSelfModified ? HeapTupleGetCmax(tuple)
                                                      : internal::kInvalidCommandId;
     }
@@ -79,14 +94,15 @@ void OpenForChange(const Relation& rel, storage::ItemPointer tid, PageRef& page,
   page.Lock();
 }
 
-// HP5: the old version's xmax fields after this transaction's delete / update.
-void StampXmax(HeapTupleHeader* tuple, TransactionId xid, CommandId stored_cid, bool combo,
-               uint16_t infomask2_set) {
-  tuple->infomask = static_cast<uint16_t>((tuple->infomask & ~(kHeapXmaxBits | kHeapComboCid)) |
+// HP5, HP20: the old version's xmax fields after this transaction's delete / update (`nx`:
+// our xid, or a multi keeping compatible lockers and our earlier locks).
+void StampXmax(HeapTupleHeader* tuple, const internal::NewXmax& nx, CommandId stored_cid,
+               bool combo, uint16_t infomask2_set) {
+  internal::SetXmax(tuple, nx);
+  tuple->infomask = static_cast<uint16_t>((tuple->infomask & ~kHeapComboCid) |
                                           (combo ? kHeapComboCid : 0));
-  tuple->infomask2 = static_cast<uint16_t>(
-      (tuple->infomask2 & ~(kHeapKeysUpdated | kHeapHotUpdated)) | infomask2_set);
-  tuple->xmax = xid.value();
+  tuple->infomask2 =
+      static_cast<uint16_t>((tuple->infomask2 & ~kHeapHotUpdated) | infomask2_set);
   tuple->cid = stored_cid.value();
 }
 
@@ -129,18 +145,21 @@ TmResult HeapDelete(const Relation& rel, storage::ItemPointer tid, CommandId cid
   }
   bool combo = false;
   const CommandId stored_cid = internal::ComputeCmaxToStore(tuple, cid, &combo);
+  // HP20: keeps our own earlier locks of other subtransactions (ROLLBACK TO keeps them).
+  const internal::NewXmax nx =
+      internal::ComputeNewXmax(tuple, xid, transam::MultiXactStatus::kUpdate);
   transam::WalRecordBuilder wal;
 
   internal::CriticalSection([&] {
     storage::Page p = page.page();
-    StampXmax(tuple, xid, stored_cid, combo, kHeapKeysUpdated);
+    StampXmax(tuple, nx, stored_cid, combo, 0);
     tuple->SetCtid(tid);  // HP1: a deleted version's ctid is itself
     internal::PageSetPrunable(p, xid);
     WalHeapDelete rec{};
     if (ClearAllVisible(rel, page.get(), vm.buffer)) rec.flags |= kWalHeapAllVisibleCleared;
     storage::MarkBufferDirty(page.get());
 
-    rec.xmax = xid.value();
+    rec.xmax = nx.xmax;
     rec.offset = tid.offset;
     rec.infomask = tuple->infomask;
     rec.infomask2 = tuple->infomask2;
@@ -198,7 +217,8 @@ TmResult HeapUpdate(const Relation& rel, storage::ItemPointer otid, HeapTuple& n
                         internal::HeapPageGetFreeSpace(old_page.page())) {
     // HP13: the page must be unlocked to TOAST or to find another page. Lock the old version
     // first with our xid (WAL-logged) so nobody changes it meanwhile.
-    internal::ApplyTupleLock(old_page.get(), otid, xid, internal::RowLockBits(mode));
+    internal::ApplyTupleLock(old_page.get(), otid, xid,
+                             internal::ComputeNewXmax(oldtup, xid, internal::LockStatus(mode)));
     std::optional<HeapTuple> old_copy;
     if (need_toast) old_copy = CopyTuple(old_page.page(), otid);
     old_page.Unlock();
@@ -234,6 +254,13 @@ TmResult HeapUpdate(const Relation& rel, storage::ItemPointer otid, HeapTuple& n
   }
 
   const bool hot = hot_allowed && newbuf == old_page.get();
+  // HP20/HP21: the old version's xmax (our update plus compatible lockers / our earlier
+  // locks), and the lockers the new version inherits. May create multis: before the critical
+  // section, with the old page locked (no one can change its xmax meanwhile).
+  const internal::NewXmax old_nx =
+      internal::ComputeNewXmax(oldtup, xid, internal::UpdateStatus(mode));
+  const internal::NewXmax new_nx = internal::LockersForNewVersion(oldtup);
+  if (new_nx.xmax != 0) internal::SetXmax(heaptup->header(), new_nx);
   const size_t len = heaptup->size();
   std::vector<std::byte> wal_tuple(internal::EncodedTupleSize(len));
   transam::WalRecordBuilder wal;
@@ -255,9 +282,7 @@ TmResult HeapUpdate(const Relation& rel, storage::ItemPointer otid, HeapTuple& n
     stored->SetCtid(new_tid);
 
     HeapTupleHeader* old = internal::PageGetHeapTuple(opage, otid.offset);
-    StampXmax(old, xid, old_cid, combo,
-              static_cast<uint16_t>((hot ? kHeapHotUpdated : 0) |
-                                    (mode == RowLockMode::kExclusive ? kHeapKeysUpdated : 0)));
+    StampXmax(old, old_nx, old_cid, combo, hot ? kHeapHotUpdated : 0);
     old->SetCtid(new_tid);  // HP1: the chain link to the new version
     internal::PageSetPrunable(opage, xid);
     // No room for a HOT version: a hint that the page needs pruning (not WAL-logged).
@@ -273,7 +298,8 @@ TmResult HeapUpdate(const Relation& rel, storage::ItemPointer otid, HeapTuple& n
 
     const bool init = newbuf != old_page.get() && new_page && noff == storage::kFirstOffsetNumber &&
                       storage::PageMaxOffsetNumber(npage) == storage::kFirstOffsetNumber;
-    rec.old_xmax = xid.value();
+    rec.old_xmax = old_nx.xmax;
+    rec.new_xmax = new_nx.xmax;
     rec.old_offset = otid.offset;
     rec.old_infomask = old->infomask;
     rec.old_infomask2 = old->infomask2;

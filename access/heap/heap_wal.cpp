@@ -73,7 +73,8 @@ HeapTupleHeader* RedoTuple(storage::Page page, storage::OffsetNumber off, const 
 
 // Re-creates a tuple logged as WalHeapHeader + body (HP15) at `off` of `page`.
 void RedoAddTuple(storage::Page page, const std::vector<std::byte>& data, storage::OffsetNumber off,
-                  BlockNumber block, TransactionId xmin, uint32_t cid, const char* what) {
+                  BlockNumber block, TransactionId xmin, uint32_t cid, const char* what,
+                  uint64_t xmax = 0) {
   if (data.size() < 5) Panic("%s: tuple data too short", what);
   const size_t len = kHeapTupleHeaderSize + (data.size() - 5);
   HeapTuple tuple(len);
@@ -83,7 +84,7 @@ void RedoAddTuple(storage::Page page, const std::vector<std::byte>& data, storag
   std::memcpy(&h->hoff, data.data() + 4, 1);
   std::memcpy(tuple.data() + kHeapTupleHeaderSize, data.data() + 5, data.size() - 5);
   h->xmin = xmin.value();
-  h->xmax = 0;
+  h->xmax = xmax;  // HP21: an update's new version may inherit lockers
   h->cid = cid;
   h->SetCtid({block, off});
   if (storage::PageMaxOffsetNumber(page) + 1 < off) Panic("%s: invalid max offset number", what);
@@ -135,7 +136,7 @@ void RedoDelete(const DecodedRecord& record) {
     storage::Page page = storage::BufferGetPage(buffer);
     HeapTupleHeader* tuple = RedoTuple(page, rec.offset, "heap delete redo");
     StampOld(tuple, rec.xmax, rec.infomask, rec.infomask2, rec.cid, {ref.block, rec.offset});
-    internal::PageSetPrunable(page, TransactionId(rec.xmax));
+    internal::PageSetPrunable(page, record.xid);  // the deleter (rec.xmax may be a multi)
     if (rec.flags & kWalHeapAllVisibleCleared) internal::PageClearAllVisible(page);
     FinishRedo(record, buffer);
   }
@@ -159,7 +160,7 @@ void RedoUpdate(const DecodedRecord& record) {
       storage::Page page = storage::BufferGetPage(obuf);
       HeapTupleHeader* old = RedoTuple(page, rec.old_offset, what);
       StampOld(old, rec.old_xmax, rec.old_infomask, rec.old_infomask2, rec.old_cid, new_tid);
-      internal::PageSetPrunable(page, TransactionId(rec.old_xmax));
+      internal::PageSetPrunable(page, record.xid);
       if (rec.flags & kWalHeapAllVisibleCleared) internal::PageClearAllVisible(page);
       FinishRedo(record, obuf);
     }
@@ -174,11 +175,12 @@ void RedoUpdate(const DecodedRecord& record) {
   if (action == RedoAction::kNeedsRedo) {
     storage::Page page = storage::BufferGetPage(nbuf);
     if (record.info & kWalHeapInitPage) storage::PageInit(page, 0);
-    RedoAddTuple(page, new_ref.data, rec.new_offset, new_ref.block, record.xid, rec.new_cid, what);
+    RedoAddTuple(page, new_ref.data, rec.new_offset, new_ref.block, record.xid, rec.new_cid, what,
+                 rec.new_xmax);
     if (same_page) {
       HeapTupleHeader* old = RedoTuple(page, rec.old_offset, what);
       StampOld(old, rec.old_xmax, rec.old_infomask, rec.old_infomask2, rec.old_cid, new_tid);
-      internal::PageSetPrunable(page, TransactionId(rec.old_xmax));
+      internal::PageSetPrunable(page, record.xid);
     }
     if (clear_new) internal::PageClearAllVisible(page);
     FinishRedo(record, nbuf);
@@ -196,8 +198,13 @@ void RedoLock(const DecodedRecord& record) {
     HeapTupleHeader* tuple = RedoTuple(page, rec.offset, "heap lock redo");
     const uint32_t cid = tuple->cid;  // a lock leaves the command id alone
     const uint16_t combo = tuple->infomask & kHeapComboCid;
+    // HP3 / HP22: a lock-only xmax has no successor; a lock that keeps a committed update
+    // (a multi) keeps the chain link.
+    const storage::ItemPointer ctid = (rec.infomask & kHeapXmaxLockOnly) != 0
+                                          ? storage::ItemPointer{ref.block, rec.offset}
+                                          : tuple->Ctid();
     StampOld(tuple, rec.locker, static_cast<uint16_t>((rec.infomask & ~kHeapComboCid) | combo),
-             rec.infomask2, cid, {ref.block, rec.offset});
+             rec.infomask2, cid, ctid);
     FinishRedo(record, buffer);
   }
   Release(action, buffer);
@@ -210,6 +217,7 @@ std::string InfoBits(uint16_t infomask, uint16_t infomask2) {
   if ((infomask & kHeapXmaxShrLock) == kHeapXmaxShrLock) out += "SHR_LOCK ";
   if ((infomask & kHeapXmaxKeyShrLock) && !(infomask & kHeapXmaxExclLock)) out += "KEYSHR_LOCK ";
   if (infomask & kHeapXmaxLockOnly) out += "LOCK_ONLY ";
+  if (infomask & kHeapXmaxIsMulti) out += "IS_MULTI ";
   if (infomask2 & kHeapKeysUpdated) out += "KEYS_UPDATED ";
   return out;
 }
@@ -254,7 +262,7 @@ std::string HeapDescribe(const transam::DecodedRecord& record) {
       return Format("off %u xmax %" PRIu64 " flags 0x%02X ", rec.old_offset, rec.old_xmax,
                     rec.flags) +
              InfoBits(rec.old_infomask, rec.old_infomask2) +
-             Format("; new off %u xmax 0", rec.new_offset);
+             Format("; new off %u xmax %" PRIu64, rec.new_offset, rec.new_xmax);
     }
     case kWalHeapLock: {
       WalHeapLock rec{};

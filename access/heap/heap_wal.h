@@ -77,10 +77,12 @@ struct WalHeapUpdate {
   uint32_t old_cid;     // as stored in the old tuple afterwards (cmax or combo id)
   uint32_t new_cid;     // cmin of the new version
   uint32_t pad2;
+  uint64_t new_xmax;    // the new version's xmax: lockers it inherits (HP21), else 0
 };
-static_assert(sizeof(WalHeapUpdate) == 32);
+static_assert(sizeof(WalHeapUpdate) == 40);
 
-// LOCK: main data WalHeapLock; block 0 = the page.
+// LOCK: main data WalHeapLock; block 0 = the page. `locker` is the new raw xmax: the locking
+// xid, or a MultiXactId when infomask has kHeapXmaxIsMulti (the record's xid is the locker).
 struct WalHeapLock {
   uint64_t locker;
   uint16_t offset;

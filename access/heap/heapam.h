@@ -1,7 +1,7 @@
 // The heap table access method: insert, delete, update (HOT when no indexed column changed),
 // row locks, fetch by tid, HOT-chain search for index scans, and sequential scans with
 // page-at-a-time visibility and read-ahead. Every page change is WAL-logged (heap_wal.h).
-// Algorithms, invariants HP1-HP20, locking: access/heap/README.md.
+// Algorithms, invariants HP1-HP23, locking: access/heap/README.md.
 //
 // Callers hold a heavyweight lock on the relation for the whole transaction, as the executor
 // takes it: at least RowExclusiveLock to insert, update, delete or lock rows, AccessShareLock to

@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "access/heap/heap_tuple.h"
 #include "access/heap/heapam.h"
+#include "access/transam/multixact.h"
 #include "backend/utils/activity/table_stats.h"
 #include "storage/buffer/bufmgr.h"
 #include "storage/lmgr/lock.h"
@@ -60,6 +62,8 @@ inline void PageClearAllVisible(storage::Page page) {
 [[nodiscard]] inline bool XmaxIsInvalid(const HeapTupleHeader* tuple) {
   return (tuple->infomask & kHeapXmaxInvalid) != 0 || tuple->xmax == 0;
 }
+// HP18: the xmax is a MultiXactId (a set of lockers, possibly with one updater).
+[[nodiscard]] inline bool XmaxIsMulti(uint16_t infomask) { return (infomask & kHeapXmaxIsMulti) != 0; }
 
 // Row-lock modes (HP9): the infomask / infomask2 bits a single locker's xmax carries, the mode
 // an existing xmax represents (a lock, or the lock an update / delete implies), and the
@@ -110,11 +114,53 @@ void EncodeTupleForWal(const HeapTupleHeader* tuple, size_t tuple_len, std::byte
 // aborted, XmaxCommitted when it committed. Requires: buffer exclusively locked.
 void UpdateXmaxHintBits(HeapTupleHeader* tuple, storage::Buffer buffer, TransactionId xid);
 
-// WAL-logs and applies a row lock (xmax = `locker` with `bits`) on the tuple at `off` of the
-// locked `buffer`; also resets ctid to `tid` and clears kHeapHotUpdated (a lock-only xmax has
-// no successor). Runs its own critical section.
+// --- multixact xmax (heap_multixact.cpp; README HP18-HP23) ---------------------------------
+
+// A tuple's new xmax: the raw value (an xid, or a MultiXactId with kHeapXmaxIsMulti) and the
+// xmax-related infomask bits (within kHeapXmaxBits) and infomask2 bits (kHeapKeysUpdated).
+struct NewXmax {
+  uint64_t xmax = 0;
+  uint16_t infomask = kHeapXmaxInvalid;
+  uint16_t infomask2 = 0;
+};
+[[nodiscard]] transam::MultiXactStatus LockStatus(RowLockMode mode);
+[[nodiscard]] transam::MultiXactStatus UpdateStatus(RowLockMode mode);
+// The xid that updated / deleted this version: the plain xmax when it is not lock-only, a
+// multi's update member; invalid when the xmax only locks or is invalid. Reads the multixact
+// SLRUs for a multi (may throw on I/O errors).
+[[nodiscard]] TransactionId HeapTupleGetUpdateXid(const HeapTupleHeader* tuple);
+// Every member the xmax names (a plain xid as one member), whether or not still running.
+[[nodiscard]] std::vector<transam::MultiXactMember> XmaxMembers(const HeapTupleHeader* tuple);
+// HP19: whether a running member of another transaction holds the row in a mode conflicting
+// with `mode`. *current_is_member: whether one of ours is a member.
+[[nodiscard]] bool XmaxConflicts(const HeapTupleHeader* tuple, RowLockMode mode,
+                                 bool* current_is_member);
+// Whether this transaction (any of its live xids) already holds the row at least as strongly
+// as `mode`, by a lock (not by an update: HTSU reports that as kSelfModified).
+[[nodiscard]] bool HoldsRowLock(const HeapTupleHeader* tuple, RowLockMode mode);
+// HP20: the xmax after `xid` adds `status` (a lock or an update) to the tuple's current xmax:
+// the members still running (and a committed update) plus the new one, one entry per xid; a
+// plain xid when one member remains, else a new multi. May create a multi (WAL, SLRU I/O):
+// call before the critical section, with the page locked.
+[[nodiscard]] NewXmax ComputeNewXmax(const HeapTupleHeader* tuple, TransactionId xid,
+                                     transam::MultiXactStatus status);
+// HP21: the xmax a new version made by this transaction's update starts with: the other
+// transactions' lockers of the old version that are still running (FOR KEY SHARE ones: only
+// they can coexist with an update), or none.
+[[nodiscard]] NewXmax LockersForNewVersion(const HeapTupleHeader* old_tuple);
+// Waits per `policy` for the members of the xmax captured as (`raw_xmax`, `infomask`) that
+// conflict with `mode`: kBlock waits, kSkip returns false, kError throws 55P03.
+[[nodiscard]] bool WaitForXmax(const Relation& rel, uint64_t raw_xmax, uint16_t infomask,
+                               RowLockMode mode, LockWaitPolicy policy);
+// Writes `nx` into the tuple header's xmax fields (keeps the other infomask bits).
+void SetXmax(HeapTupleHeader* tuple, const NewXmax& nx);
+
+// WAL-logs and applies a row lock (the xmax `nx`, from ComputeNewXmax with a lock status) on
+// the tuple at `tid` of the locked `buffer`. When `nx` is lock-only it also resets ctid to `tid`
+// and clears kHeapHotUpdated (HP3: no successor); when it keeps a committed update (HP22) the
+// chain link stays. Runs its own critical section.
 void ApplyTupleLock(storage::Buffer buffer, storage::ItemPointer tid, TransactionId locker,
-                    LockBits bits);
+                    const NewXmax& nx);
 
 }  // namespace keel::access::internal
 

@@ -11,6 +11,7 @@
 
 #include "access/heap/heap_tuple.h"
 #include "access/heap/heap_wal.h"
+#include "access/heap/heapam_internal.h"
 #include "access/heap/prune_internal.h"
 #include "access/heap/visibility.h"
 #include "access/transam/transam.h"
@@ -88,10 +89,13 @@ struct PruneState {
     marked[off] = true;
   }
   void Prunable(TransactionId xmax) {
+    if (!transam::TransactionIdIsValid(xmax)) return;
     if (new_prune_xid == 0 || xmax.value() < new_prune_xid) new_prune_xid = xmax.value();
   }
   void Removed(const HeapTupleHeader* t) {
-    const uint64_t xid = (t->infomask & kHeapXmaxInvalid) == 0 && t->xmax != 0 ? t->xmax : t->xmin;
+    // HP18: a multi's update member, never the MultiXactId itself.
+    const TransactionId updater = internal::HeapTupleGetUpdateXid(t);
+    const uint64_t xid = transam::TransactionIdIsValid(updater) ? updater.value() : t->xmin;
     latest_removed_xid = std::max(latest_removed_xid, xid);
   }
   // P3/P4: HOT-updated, and not by a version whose inserter aborted (an aborted transaction's
@@ -157,10 +161,10 @@ void PruneChain(Page page, OffsetNumber root, PruneState& st) {
         break;
       case HtsvResult::kRecentlyDead:
         recently_dead = true;
-        st.Prunable(tuple->Xmax());
+        st.Prunable(internal::HeapTupleGetUpdateXid(tuple));
         break;
       case HtsvResult::kDeleteInProgress:
-        st.Prunable(tuple->Xmax());
+        st.Prunable(internal::HeapTupleGetUpdateXid(tuple));
         break;
       case HtsvResult::kLive:
       case HtsvResult::kInsertInProgress:
@@ -175,7 +179,7 @@ void PruneChain(Page page, OffsetNumber root, PruneState& st) {
     if (!st.HotUpdated(off, tuple)) break;
     const storage::ItemPointer next = tuple->Ctid();
     if (next.block != st.block) break;
-    prior_xmax = tuple->Xmax();
+    prior_xmax = internal::HeapTupleGetUpdateXid(tuple);  // HP18: a multi's updater
     off = next.offset;
   }
 

@@ -1,5 +1,5 @@
-// Tuple visibility rules (PostgreSQL's, over 64-bit xids, no multixacts) and hint bits.
-// Every rule is stated in README.md ("Visibility", HP7-HP8).
+// Tuple visibility rules (PostgreSQL's, over 64-bit xids, with multixact xmax) and hint bits.
+// Every rule is stated in README.md ("Visibility", HP7-HP8, HP18-HP23).
 #include "access/heap/visibility.h"
 
 #include "access/heap/heapam_internal.h"
@@ -43,6 +43,16 @@ void SetHint(HeapTupleHeader* tuple, storage::Buffer buffer, uint16_t bits) {
   HeapSetHintBits(tuple, buffer, bits);
 }
 
+using internal::XmaxIsMulti;
+
+// HP23: a multi xmax's update member (valid: the caller checked it is not lock-only).
+TransactionId MultiUpdateXid(const HeapTupleHeader* tuple) {
+  return internal::HeapTupleGetUpdateXid(tuple);
+}
+bool MultiRunning(const HeapTupleHeader* tuple) {
+  return transam::MultiXactIdIsRunning(transam::MultiXactId(tuple->xmax));
+}
+
 }  // namespace
 
 void HeapSetHintBits(HeapTupleHeader* tuple, storage::Buffer buffer, uint16_t bits) {
@@ -73,6 +83,11 @@ bool HeapTupleSatisfiesMvcc(HeapTupleHeader* tuple, const transam::Snapshot& sna
       if (HeapTupleGetCmin(tuple) >= snapshot.curcid) return false;  // inserted after scan start
       if (internal::XmaxIsInvalid(tuple)) return true;
       if (XmaxIsLockedOnly(tuple->infomask)) return true;
+      if (XmaxIsMulti(tuple->infomask)) {
+        // Deleted by a subtransaction of ours that rolled back (no hint for a multi: lockers).
+        if (!IsCurrent(MultiUpdateXid(tuple))) return true;
+        return HeapTupleGetCmax(tuple) >= snapshot.curcid;
+      }
       if (!IsCurrent(tuple->Xmax())) {
         // Deleted by a subtransaction of ours that rolled back.
         SetHint(tuple, buffer, kHeapXmaxInvalid);
@@ -94,6 +109,13 @@ bool HeapTupleSatisfiesMvcc(HeapTupleHeader* tuple, const transam::Snapshot& sna
   // The inserter is visible; now the deleter.
   if (internal::XmaxIsInvalid(tuple)) return true;
   if (XmaxIsLockedOnly(tuple->infomask)) return true;
+  if (XmaxIsMulti(tuple->infomask)) {
+    // HP23: the update member decides; a multi never gets XMAX_COMMITTED.
+    const TransactionId updater = MultiUpdateXid(tuple);
+    if (IsCurrent(updater)) return HeapTupleGetCmax(tuple) >= snapshot.curcid;
+    if (transam::XidInMvccSnapshot(updater, snapshot)) return true;
+    return !TransactionIdDidCommit(updater);
+  }
   const TransactionId xmax = tuple->Xmax();
   if ((tuple->infomask & kHeapXmaxCommitted) == 0) {
     if (IsCurrent(xmax)) return HeapTupleGetCmax(tuple) >= snapshot.curcid;
@@ -109,19 +131,47 @@ bool HeapTupleSatisfiesMvcc(HeapTupleHeader* tuple, const transam::Snapshot& sna
   return false;
 }
 
+namespace {
+
+// Self and Dirty share their deleter rules. `xmax_out` (Dirty) receives a running deleter.
+bool SelfOrDirtyXmax(HeapTupleHeader* tuple, storage::Buffer buffer, TransactionId* xmax_out) {
+  if (internal::XmaxIsInvalid(tuple)) return true;
+  if (tuple->infomask & kHeapXmaxCommitted) return XmaxIsLockedOnly(tuple->infomask);
+  if (XmaxIsLockedOnly(tuple->infomask)) return true;
+  const bool multi = XmaxIsMulti(tuple->infomask);
+  const TransactionId xmax = multi ? MultiUpdateXid(tuple) : tuple->Xmax();
+  if (IsCurrent(xmax)) return false;
+  if (TransactionIdIsInProgress(xmax)) {
+    if (xmax_out != nullptr) *xmax_out = xmax;  // the caller may wait for the deleter
+    return true;
+  }
+  if (!TransactionIdDidCommit(xmax)) {
+    if (!multi) SetHint(tuple, buffer, kHeapXmaxInvalid);
+    return true;
+  }
+  if (!multi) SetHint(tuple, buffer, kHeapXmaxCommitted);
+  return false;
+}
+
+// Self and Dirty, xmin current: visible unless deleted by a live subtransaction of ours.
+bool CurrentXminXmaxVisible(HeapTupleHeader* tuple, storage::Buffer buffer) {
+  if (internal::XmaxIsInvalid(tuple)) return true;
+  if (XmaxIsLockedOnly(tuple->infomask)) return true;
+  if (XmaxIsMulti(tuple->infomask)) return !IsCurrent(MultiUpdateXid(tuple));
+  if (!IsCurrent(tuple->Xmax())) {
+    SetHint(tuple, buffer, kHeapXmaxInvalid);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool HeapTupleSatisfiesSelf(HeapTupleHeader* tuple, storage::Buffer buffer) {
   if ((tuple->infomask & kHeapXminCommitted) == 0 && !XminIsSpecial(tuple)) {
     if (tuple->infomask & kHeapXminInvalid) return false;
     const TransactionId xmin = tuple->Xmin();
-    if (IsCurrent(xmin)) {
-      if (internal::XmaxIsInvalid(tuple)) return true;
-      if (XmaxIsLockedOnly(tuple->infomask)) return true;
-      if (!IsCurrent(tuple->Xmax())) {
-        SetHint(tuple, buffer, kHeapXmaxInvalid);
-        return true;
-      }
-      return false;
-    }
+    if (IsCurrent(xmin)) return CurrentXminXmaxVisible(tuple, buffer);
     if (TransactionIdIsInProgress(xmin)) return false;
     if (TransactionIdDidCommit(xmin)) {
       SetHint(tuple, buffer, kHeapXminCommitted);
@@ -130,18 +180,7 @@ bool HeapTupleSatisfiesSelf(HeapTupleHeader* tuple, storage::Buffer buffer) {
       return false;
     }
   }
-  if (internal::XmaxIsInvalid(tuple)) return true;
-  if (tuple->infomask & kHeapXmaxCommitted) return XmaxIsLockedOnly(tuple->infomask);
-  if (XmaxIsLockedOnly(tuple->infomask)) return true;
-  const TransactionId xmax = tuple->Xmax();
-  if (IsCurrent(xmax)) return false;
-  if (TransactionIdIsInProgress(xmax)) return true;
-  if (!TransactionIdDidCommit(xmax)) {
-    SetHint(tuple, buffer, kHeapXmaxInvalid);
-    return true;
-  }
-  SetHint(tuple, buffer, kHeapXmaxCommitted);
-  return false;
+  return SelfOrDirtyXmax(tuple, buffer, nullptr);
 }
 
 bool HeapTupleSatisfiesAny(HeapTupleHeader* tuple, storage::Buffer buffer) {
@@ -165,15 +204,7 @@ bool HeapTupleSatisfiesDirty(HeapTupleHeader* tuple, storage::Buffer buffer,
   if ((tuple->infomask & kHeapXminCommitted) == 0 && !XminIsSpecial(tuple)) {
     if (tuple->infomask & kHeapXminInvalid) return false;
     const TransactionId xmin = tuple->Xmin();
-    if (IsCurrent(xmin)) {
-      if (internal::XmaxIsInvalid(tuple)) return true;
-      if (XmaxIsLockedOnly(tuple->infomask)) return true;
-      if (!IsCurrent(tuple->Xmax())) {
-        SetHint(tuple, buffer, kHeapXmaxInvalid);
-        return true;
-      }
-      return false;
-    }
+    if (IsCurrent(xmin)) return CurrentXminXmaxVisible(tuple, buffer);
     if (TransactionIdIsInProgress(xmin)) {
       *xmin_out = xmin;  // the caller may wait for the inserter
       return true;
@@ -185,21 +216,7 @@ bool HeapTupleSatisfiesDirty(HeapTupleHeader* tuple, storage::Buffer buffer,
       return false;
     }
   }
-  if (internal::XmaxIsInvalid(tuple)) return true;
-  if (tuple->infomask & kHeapXmaxCommitted) return XmaxIsLockedOnly(tuple->infomask);
-  if (XmaxIsLockedOnly(tuple->infomask)) return true;
-  const TransactionId xmax = tuple->Xmax();
-  if (IsCurrent(xmax)) return false;
-  if (TransactionIdIsInProgress(xmax)) {
-    *xmax_out = xmax;  // the caller may wait for the deleter
-    return true;
-  }
-  if (!TransactionIdDidCommit(xmax)) {
-    SetHint(tuple, buffer, kHeapXmaxInvalid);
-    return true;
-  }
-  SetHint(tuple, buffer, kHeapXmaxCommitted);
-  return false;
+  return SelfOrDirtyXmax(tuple, buffer, xmax_out);
 }
 
 TmResult HeapTupleSatisfiesUpdate(HeapTupleHeader* tuple, CommandId cid, storage::Buffer buffer) {
@@ -210,10 +227,20 @@ TmResult HeapTupleSatisfiesUpdate(HeapTupleHeader* tuple, CommandId cid, storage
       if (HeapTupleGetCmin(tuple) >= cid) return TmResult::kInvisible;  // inserted after scan
       if (internal::XmaxIsInvalid(tuple)) return TmResult::kOk;
       if (XmaxIsLockedOnly(tuple->infomask)) {
-        // Our own lock, or (never without multixacts) someone else's: the caller decides.
-        if (InProgress(tuple->Xmax())) return TmResult::kBeingModified;
+        // Our own lock, or other lockers (a multi, or one that joined a multi with us): the
+        // caller decides (HP19).
+        const bool running =
+            XmaxIsMulti(tuple->infomask) ? MultiRunning(tuple) : InProgress(tuple->Xmax());
+        if (running) return TmResult::kBeingModified;
         SetHint(tuple, buffer, kHeapXmaxInvalid);
         return TmResult::kOk;
+      }
+      if (XmaxIsMulti(tuple->infomask)) {
+        if (!IsCurrent(MultiUpdateXid(tuple))) {
+          // The updating subtransaction rolled back; lockers may remain.
+          return MultiRunning(tuple) ? TmResult::kBeingModified : TmResult::kOk;
+        }
+        return HeapTupleGetCmax(tuple) >= cid ? TmResult::kSelfModified : TmResult::kInvisible;
       }
       if (!IsCurrent(tuple->Xmax())) {
         SetHint(tuple, buffer, kHeapXmaxInvalid);  // a rolled-back subtransaction's change
@@ -231,6 +258,23 @@ TmResult HeapTupleSatisfiesUpdate(HeapTupleHeader* tuple, CommandId cid, storage
   }
 
   if (internal::XmaxIsInvalid(tuple)) return TmResult::kOk;
+  if (XmaxIsMulti(tuple->infomask)) {
+    // HP23 (PostgreSQL's rules): lock-only multis block while a member runs; otherwise the
+    // update member decides, and lockers still running report kBeingModified.
+    if (XmaxIsLockedOnly(tuple->infomask)) {
+      if (MultiRunning(tuple)) return TmResult::kBeingModified;
+      SetHint(tuple, buffer, kHeapXmaxInvalid);
+      return TmResult::kOk;
+    }
+    const TransactionId updater = MultiUpdateXid(tuple);
+    if (IsCurrent(updater)) {
+      return HeapTupleGetCmax(tuple) >= cid ? TmResult::kSelfModified : TmResult::kInvisible;
+    }
+    if (MultiRunning(tuple)) return TmResult::kBeingModified;
+    if (TransactionIdDidCommit(updater)) return TmResult::kUpdated;
+    SetHint(tuple, buffer, kHeapXmaxInvalid);  // no member left and the update aborted
+    return TmResult::kOk;
+  }
   const TransactionId xmax = tuple->Xmax();
   if (tuple->infomask & kHeapXmaxCommitted) {
     // HP4: kUpdated for every committed delete or update; callers that know the tid report
@@ -263,8 +307,9 @@ HtsvResult HeapTupleSatisfiesVacuum(HeapTupleHeader* tuple, TransactionId oldest
       if (internal::XmaxIsInvalid(tuple) || XmaxIsLockedOnly(tuple->infomask)) {
         return HtsvResult::kInsertInProgress;
       }
-      return IsCurrent(tuple->Xmax()) ? HtsvResult::kDeleteInProgress
-                                      : HtsvResult::kInsertInProgress;
+      const TransactionId updater =
+          XmaxIsMulti(tuple->infomask) ? MultiUpdateXid(tuple) : tuple->Xmax();
+      return IsCurrent(updater) ? HtsvResult::kDeleteInProgress : HtsvResult::kInsertInProgress;
     }
     if (TransactionIdIsInProgress(xmin)) return HtsvResult::kInsertInProgress;
     if (TransactionIdDidCommit(xmin)) {
@@ -276,14 +321,27 @@ HtsvResult HeapTupleSatisfiesVacuum(HeapTupleHeader* tuple, TransactionId oldest
   }
 
   if (internal::XmaxIsInvalid(tuple)) return HtsvResult::kLive;
-  const TransactionId xmax = tuple->Xmax();
+  const bool multi = XmaxIsMulti(tuple->infomask);
   if (XmaxIsLockedOnly(tuple->infomask)) {
-    // A lock never makes a tuple dead; a finished locker's xmax can be forgotten.
-    if ((tuple->infomask & kHeapXmaxCommitted) == 0 && !InProgress(xmax)) {
+    // A lock never makes a tuple dead; a finished locker's (or multi's) xmax can be forgotten.
+    if ((tuple->infomask & kHeapXmaxCommitted) == 0 &&
+        !(multi ? MultiRunning(tuple) : InProgress(tuple->Xmax()))) {
       SetHint(tuple, buffer, kHeapXmaxInvalid);
     }
     return HtsvResult::kLive;
   }
+  if (multi) {
+    // HP23: the update member decides; once it committed the version dies with it even while
+    // lockers still run (they also lock the newer version, HP21).
+    const TransactionId updater = MultiUpdateXid(tuple);
+    if (InProgress(updater)) return HtsvResult::kDeleteInProgress;
+    if (TransactionIdDidCommit(updater)) {
+      return updater >= oldest_xmin ? HtsvResult::kRecentlyDead : HtsvResult::kDead;
+    }
+    if (!MultiRunning(tuple)) SetHint(tuple, buffer, kHeapXmaxInvalid);  // aborted, no lockers
+    return HtsvResult::kLive;
+  }
+  const TransactionId xmax = tuple->Xmax();
   if ((tuple->infomask & kHeapXmaxCommitted) == 0) {
     if (InProgress(xmax)) return HtsvResult::kDeleteInProgress;
     if (!TransactionIdDidCommit(xmax)) {

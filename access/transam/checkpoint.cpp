@@ -3,6 +3,7 @@
 
 #include "access/transam/clog.h"
 #include "access/transam/commit_ts.h"
+#include "access/transam/multixact.h"
 
 #include <unistd.h>
 
@@ -203,6 +204,11 @@ void CreateCheckpoint(uint32_t flags) {
     // its record (their WAL-before-data rule flushes WAL as needed).
     ClogFlushAll();
     CommitTsFlushAll();
+    // M6: waits for multixact creations in progress, then flushes both multixact SLRUs; the
+    // counters read here go into the record and the control file (M5).
+    uint64_t next_multi = 0;
+    uint64_t next_multi_offset = 0;
+    MultiXactCheckpoint(&next_multi, &next_multi_offset);
 
     PaceState pace{start, flags};
     storage::CheckpointWriteStats written =
@@ -222,6 +228,8 @@ void CreateCheckpoint(uint32_t flags) {
     record.next_xid = ReadNextTransactionId().value();
     record.time_s = static_cast<int64_t>(time(nullptr));
     record.full_page_writes = settings::full_page_writes ? 1 : 0;
+    record.next_multi = next_multi;
+    record.next_multi_offset = next_multi_offset;
     WalRecordBuilder builder;
     builder.RegisterData(&record, sizeof(record));
     Lsn end = builder.Insert(RmgrId::kXlog, shutdown ? kXlogCheckpointShutdown
@@ -235,6 +243,8 @@ void CreateCheckpoint(uint32_t flags) {
     control.checkpoint_time = record.time_s;
     control.full_page_writes = record.full_page_writes;
     control.next_xid = record.next_xid;
+    control.next_multi = record.next_multi;
+    control.next_multi_offset = record.next_multi_offset;
     control.state = shutdown ? ClusterState::kShutDown : ClusterState::kInProduction;
     WriteControlFile(data_dir, control);
 

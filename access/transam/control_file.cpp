@@ -261,6 +261,8 @@ ControlFileData NewControlFile(bool data_checksums) {
   data.checkpoint_time = 0;
   data.next_xid = kFirstNormalTransactionId;
   data.oldest_xid = kFirstNormalTransactionId;
+  data.next_multi = 1;  // multixact.h kFirstMultiXactId
+  data.next_multi_offset = 0;
   data.min_recovery_lsn = 0;
   data.float_format = kFloatFormat;
   data.next_oid = kFirstNormalObjectId;

@@ -13,7 +13,7 @@ namespace keel::transam {
 // "KEEL" in the file's first four bytes (little-endian u32). C3
 inline constexpr uint32_t kControlFileMagic = 0x4C45454Bu;
 // Bumped whenever the layout of ControlFileData changes. C3
-inline constexpr uint32_t kControlFileVersion = 1;
+inline constexpr uint32_t kControlFileVersion = 2;
 // Bumped whenever the system catalogs change in a way an old cluster cannot be read with.
 inline constexpr uint32_t kCatalogVersion = 1;
 
@@ -64,6 +64,8 @@ struct ControlFileData {
   int64_t checkpoint_time;          // seconds since the epoch; 0 = none
   uint64_t next_xid;                // next transaction id to assign (64-bit, never wraps)
   uint64_t oldest_xid;              // oldest xid whose commit status may still be looked up
+  uint64_t next_multi;              // next MultiXactId to assign (64-bit, never wraps)
+  uint64_t next_multi_offset;       // next multixact member offset
   uint64_t min_recovery_lsn;        // archive recovery must replay at least to here; 0 = none
   double float_format;              // kFloatFormat (C6)
   uint32_t next_oid;                // next object id to assign
@@ -83,7 +85,7 @@ struct ControlFileData {
 static_assert(std::is_standard_layout_v<ControlFileData> &&
               std::is_trivially_copyable_v<ControlFileData>);
 // C1: the file is exactly this many bytes, with no padding anywhere inside.
-inline constexpr size_t kControlFileSize = 168;
+inline constexpr size_t kControlFileSize = 184;
 static_assert(sizeof(ControlFileData) == kControlFileSize);
 static_assert(offsetof(ControlFileData, crc) == kControlFileSize - sizeof(uint32_t));
 

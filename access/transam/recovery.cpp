@@ -9,6 +9,7 @@
 
 #include "access/transam/checkpoint.h"
 #include "access/transam/control_file.h"
+#include "access/transam/multixact.h"
 #include "access/transam/rmgr.h"
 #include "access/transam/transam.h"
 #include "access/transam/twophase.h"
@@ -82,6 +83,7 @@ void StartupXlog() {
   SetNextTransactionId(
       TransactionId(std::max<uint64_t>(control.next_xid, kFirstNormalTransactionId)));
   SetOldestClogXid(TransactionId(control.oldest_xid));
+  SetNextMultiXact(MultiXactId(control.next_multi), control.next_multi_offset);  // M5
   if (control.checkpoint_lsn == 0) {
     BootstrapWal(control);
     return;
@@ -92,6 +94,7 @@ void StartupXlog() {
   Lsn redo(checkpoint.redo_lsn);
   Lsn checkpoint_lsn(control.checkpoint_lsn);
   SetNextTransactionId(TransactionId(checkpoint.next_xid));  // X2
+  SetNextMultiXact(MultiXactId(checkpoint.next_multi), checkpoint.next_multi_offset);  // M5
 
   // R3: a clean stop leaves a shutdown checkpoint whose redo pointer is itself: nothing to do.
   bool clean = control.state == ClusterState::kShutDown && info == kXlogCheckpointShutdown &&

@@ -17,7 +17,8 @@ enum class RmgrId : uint8_t {
   kXact = 4,      // commit, abort, subtransaction abort (xact.h)
   kHeap = 5,      // heap insert, delete, update, HOT update, lock, in-place (heap_wal.h)
   kHeap2 = 6,     // heap pruning, vacuum, visibility-map set, multi-insert (heap_wal.h)
-  // 7..239: table AM, index AMs, transactions, ... as later issues add them
+  kMultiXact = 7, // multixact creation (multixact.h)
+  // 8..239: table AM, index AMs, transactions, ... as later issues add them
   kTest = 250,    // the crash torture test's resource manager (tests/)
 };
 inline constexpr int kMaxRmgrs = 256;

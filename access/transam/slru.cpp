@@ -84,6 +84,19 @@ void PhysicalRead(const SlruCtl& ctl, int64_t page_no, std::byte* page, Transact
   }
 }
 
+// The directory holding `path` (".", when it has none).
+std::string ParentOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// S10: makes a just-created directory entry durable by fsyncing the directory holding it.
+void SyncEntryIn(const std::string& path) {
+  if (!settings::fsync) return;
+  const std::string parent = ParentOf(path);
+  if (storage::FsyncDirectory(parent) != 0) storage::PanicOnFsyncFailure(parent, errno);
+}
+
 // Writes one page into its segment (creating the file, and the directory, when missing) and
 // fsyncs it (S6: pages written outside SlruFlushAll are durable at once, so a checkpoint only
 // has to fsync what it writes itself).
@@ -91,10 +104,19 @@ void PhysicalWrite(const SlruCtl& ctl, int64_t page_no, const std::byte* page) {
   const int64_t segno = page_no / kSlruPagesPerSegment;
   const off_t offset = static_cast<off_t>(page_no % kSlruPagesPerSegment) * kSlruPageSize;
   const std::string path = SlruSegmentPath(ctl, segno);
-  int fd = storage::FileOpen(path, O_RDWR | O_CREAT);
+  int fd = storage::FileOpen(path, O_RDWR);
+  bool created = false;
   if (fd < 0 && errno == ENOENT) {
-    (void)mkdir(ctl.shared->dir, 0700);
+    // The directory and its parents ("multixact/offsets"): each component in turn, each made
+    // durable in its parent (S10).
+    const std::string dir = ctl.shared->dir;
+    for (size_t slash = dir.find('/');; slash = dir.find('/', slash + 1)) {
+      const std::string component = slash == std::string::npos ? dir : dir.substr(0, slash);
+      if (mkdir(component.c_str(), 0700) == 0) SyncEntryIn(component);
+      if (slash == std::string::npos) break;
+    }
     fd = storage::FileOpen(path, O_RDWR | O_CREAT);
+    created = fd >= 0;
   }
   if (fd < 0) {
     const int e = errno;
@@ -113,6 +135,7 @@ void PhysicalWrite(const SlruCtl& ctl, int64_t page_no, const std::byte* page) {
     storage::PanicOnFsyncFailure(path, errno);  // S6
   }
   storage::FileClose(fd);
+  if (created) SyncEntryIn(path);  // S10: the new segment's name is durable too
 }
 
 // Picks a slot for `page_no`: the slot already holding it, an empty slot, or the least

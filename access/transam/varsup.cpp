@@ -6,6 +6,7 @@
 
 #include "access/transam/clog.h"
 #include "access/transam/commit_ts.h"
+#include "access/transam/multixact.h"
 #include "access/transam/subtrans.h"
 #include "access/transam/transam.h"
 #include "access/transam/transam_internal.h"
@@ -42,7 +43,8 @@ TransamShared* Transam() {
 }
 
 size_t TransamShmemSize() {
-  return storage::AddSize(sizeof(TransamShared), SubTransShmemSize());
+  return storage::AddSize(storage::AddSize(sizeof(TransamShared), SubTransShmemSize()),
+                          MultiXactShmemSize());
 }
 
 void TransamShmemInit() {
@@ -59,10 +61,12 @@ void TransamShmemInit() {
     transam_shared->latest_completed_xid.store(kFirstNormalXid - 1, std::memory_order_relaxed);
   }
   SubTransShmemInit();
+  MultiXactShmemInit();
 }
 
 void InitTransamAccess() {
   RegisterXactRmgr();
+  RegisterMultiXactRmgr();
   // Shared memory may have been re-created under this process (crash restart): nothing
   // cached from the old one may be used.
   ResetSnapshotCache();

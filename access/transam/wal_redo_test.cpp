@@ -241,7 +241,7 @@ TEST_F(WalRedoTest, DescriptionsForWaldump) {
   EXPECT_STREQ(smgr->name, "Storage");
   EXPECT_STREQ(xlog->identify(r.records[0].info), "CHECKPOINT_SHUTDOWN");
   EXPECT_EQ(xlog->describe(r.records[0]),
-            "redo 0/1000028; tli 1; fpw true; xid 3; oid 16384; time 1700000000; shutdown");
+            "redo 0/1000028; tli 1; fpw true; xid 3; oid 16384; multi 0; offset 0; time 1700000000; shutdown");
   EXPECT_STREQ(smgr->identify(r.records[1].info), "CREATE");
   EXPECT_EQ(smgr->describe(r.records[1]), "base/5/16384_fsm");
   EXPECT_STREQ(smgr->identify(r.records[2].info), "TRUNCATE");

@@ -62,10 +62,12 @@ std::string XlogDescribe(const DecodedRecord& record) {
     case kXlogCheckpointOnline: {
       CheckpointRecord c;
       if (!MainDataAs(record, &c)) return "(invalid checkpoint record)";
-      return Format("redo %s; tli %u; fpw %s; xid %" PRIu64 "; oid %u; time %" PRId64 "; %s",
+      return Format("redo %s; tli %u; fpw %s; xid %" PRIu64 "; oid %u; multi %" PRIu64
+                    "; offset %" PRIu64 "; time %" PRId64 "; %s",
                     LsnToString(Lsn(c.redo_lsn)).c_str(), c.timeline,
                     c.full_page_writes != 0 ? "true" : "false", c.next_xid, c.next_oid,
-                    c.time_s, record.info == kXlogCheckpointShutdown ? "shutdown" : "online");
+                    c.next_multi, c.next_multi_offset, c.time_s,
+                    record.info == kXlogCheckpointShutdown ? "shutdown" : "online");
     }
     case kXlogEndOfRecovery: {
       EndOfRecoveryRecord e;

@@ -25,8 +25,10 @@ struct CheckpointRecord {   // main data of both checkpoint kinds
   int64_t time_s;           // wall-clock time the checkpoint started
   uint8_t full_page_writes;
   uint8_t padding[7];
+  uint64_t next_multi;      // next MultiXactId to assign (multixact.h, M5)
+  uint64_t next_multi_offset;  // next multixact member offset
 };
-static_assert(sizeof(CheckpointRecord) == 40);
+static_assert(sizeof(CheckpointRecord) == 56);
 
 struct EndOfRecoveryRecord {  // main data of kXlogEndOfRecovery
   int64_t time_s;             // wall-clock time recovery ended

@@ -70,6 +70,9 @@ void PrintControlFile(const transam::ControlFileData& data) {
   Field("Latest checkpoint's full_page_writes:", data.full_page_writes != 0 ? "on" : "off");
   Field("Latest checkpoint's NextXID:", static_cast<unsigned long long>(data.next_xid));
   Field("Latest checkpoint's NextOID:", data.next_oid);
+  Field("Latest checkpoint's NextMultiXactId:", static_cast<unsigned long long>(data.next_multi));
+  Field("Latest checkpoint's NextMultiOffset:",
+        static_cast<unsigned long long>(data.next_multi_offset));
   Field("Latest checkpoint's oldestXID:", static_cast<unsigned long long>(data.oldest_xid));
   Field("Time of latest checkpoint:", FormatTime(data.checkpoint_time));
   Field("Minimum recovery ending location:", FormatLsn(data.min_recovery_lsn));

@@ -11,6 +11,7 @@
 
 #include "access/heap/heapam.h"
 #include "access/transam/clog.h"
+#include "access/transam/multixact.h"
 #include "access/transam/wal.h"
 #include "access/transam/wal_xlog.h"
 #include "access/transam/xact.h"
@@ -114,7 +115,8 @@ uint64_t StoredImageBytes(const transam::DecodedRecord& record) {
 void RegisterWaldumpRmgrs() {
   transam::RegisterBuiltinRmgrs();
   transam::RegisterClogRmgrs();  // commit log and commit timestamps
-  transam::RegisterXactRmgr();   // commit, abort
+  transam::RegisterXactRmgr();   // commit, abort, prepare
+  transam::RegisterMultiXactRmgr();  // multixact creation
   access::RegisterHeapRmgrs();   // heap changes, pruning, vacuum
   if (transam::GetRmgr(transam::RmgrId::kTest) == nullptr) {
     transam::RegisterRmgr(transam::RmgrId::kTest,

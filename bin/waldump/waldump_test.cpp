@@ -76,15 +76,15 @@ TEST_F(WaldumpTest, PrintsRecordsAsPgWaldumpDoes) {
   EXPECT_EQ(r.err, "keel-waldump: error: error in WAL record at " + Lsn(3) +
                        ": invalid record length at " + end + ": wanted 28, got 0\n");
   const std::string expected =
-      "rmgr: XLOG        len (rec/tot):     70/    70, tx:          0, lsn: 0/01000028, "
+      "rmgr: XLOG        len (rec/tot):     86/    86, tx:          0, lsn: 0/01000028, "
       "prev 0/00000000, desc: CHECKPOINT_SHUTDOWN redo 0/1000028; tli 1; fpw true; xid 3; "
-      "oid 16384; time 1700000000; shutdown\n"
-      "rmgr: Storage     len (rec/tot):     46/    46, tx:          0, lsn: 0/01000070, "
+      "oid 16384; multi 0; offset 0; time 1700000000; shutdown\n"
+      "rmgr: Storage     len (rec/tot):     46/    46, tx:          0, lsn: 0/01000080, "
       "prev 0/01000028, desc: CREATE base/5/16384\n"
-      "rmgr: XLOG        len (rec/tot):     56/   280, tx:          0, lsn: 0/010000A0, "
-      "prev 0/01000070, desc: FPI , blkref #0: rel 1663/5/16384 fork fsm blk 3 FPW\n"
-      "rmgr: Test        len (rec/tot):     40/    40, tx:         42, lsn: 0/010001B8, "
-      "prev 0/010000A0, desc: TEST len 10\n";
+      "rmgr: XLOG        len (rec/tot):     56/   280, tx:          0, lsn: 0/010000B0, "
+      "prev 0/01000080, desc: FPI , blkref #0: rel 1663/5/16384 fork fsm blk 3 FPW\n"
+      "rmgr: Test        len (rec/tot):     40/    40, tx:         42, lsn: 0/010001C8, "
+      "prev 0/010000B0, desc: TEST len 10\n";
   EXPECT_EQ(r.out, expected);
 }
 
@@ -123,7 +123,7 @@ TEST_F(WaldumpTest, Statistics) {
 TEST_F(WaldumpTest, BadArguments) {
   ProgramResult r = Waldump({"-r", "list"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.out, "XLOG\nStorage\nCLOG\nCommitTs\nTransaction\nHeap\nHeap2\nTest\n");
+  EXPECT_EQ(r.out, "XLOG\nStorage\nCLOG\nCommitTs\nTransaction\nHeap\nHeap2\nMultiXact\nTest\n");
   r = Waldump({"-p", wal_dir_, "-r", "bogus"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-waldump: error: resource manager \"bogus\" does not exist\n");

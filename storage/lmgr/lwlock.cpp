@@ -72,6 +72,7 @@ const char* tranche_names[lwtranche::kMaxTranches] = {
     "main",           "BufferContent", "BufferMapping", "WALInsert",  "WALWrite",
     "ProcArray",      "LockManager",   "PredicateLockManager",       "XactSLRU",
     "SubtransSLRU",   "CommitTsSLRU",  "SInvalQueue",   "ReplicationSlot", "Checkpoint",
+    "TwoPhaseState",  "MultiXactGen",  "MultiXactOffsetSLRU",        "MultiXactMemberSLRU",
 };
 
 }  // namespace

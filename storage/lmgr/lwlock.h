@@ -31,6 +31,9 @@ inline constexpr uint16_t kSInvalQueue = 11;
 inline constexpr uint16_t kReplicationSlot = 12;
 inline constexpr uint16_t kCheckpoint = 13;
 inline constexpr uint16_t kTwoPhaseState = 14;
+inline constexpr uint16_t kMultiXactGen = 15;
+inline constexpr uint16_t kMultiXactOffsetSlru = 16;
+inline constexpr uint16_t kMultiXactMemberSlru = 17;
 inline constexpr uint16_t kFirstUserTranche = 64;
 inline constexpr uint16_t kMaxTranches = 256;
 }  // namespace lwtranche
