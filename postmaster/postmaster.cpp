@@ -39,6 +39,7 @@
 #include "backend/utils/init/quit_reason.h"
 #include "backend/utils/init/paths.h"
 #include "backend/utils/init/process_exit.h"
+#include "backend/utils/sort/temp_file.h"
 #include "postmaster/autovacuum.h"
 #include "postmaster/aux_process.h"
 #include "postmaster/listen_sockets.h"
@@ -544,6 +545,9 @@ void Postmaster::StartAllAux() {
 }
 
 void Postmaster::StartStartupProcess() {
+  // Temporary files (sorts) of processes that no longer exist: at every start and after a
+  // crash, before any backend could have made new ones (backend/utils/sort S-invariants).
+  (void)sort::RemoveTempFiles(DataDirectory());
   pid_t pid = ForkChild("startup", storage::ProcessRole::kStartup, /*uses_shared_state=*/true,
                         [] { StartupProcessMain(); });
   if (pid < 0) {

@@ -56,6 +56,8 @@ TEST_F(RegistryTest, DefaultsAsShown) {
       {"hba_file", ""},
       {"password_file", "keel_passwd"},
       {"shared_buffers", "128MB"},
+      {"work_mem", "4MB"},
+      {"maintenance_work_mem", "64MB"},
       {"log_min_messages", "warning"},
       {"log_file", ""},
       {"log_connections", "off"},
@@ -126,6 +128,8 @@ TEST_F(RegistryTest, VariablesHoldTheDefaultsInBaseUnits) {
   EXPECT_EQ(s::unix_socket_permissions, 0777);
   EXPECT_EQ(s::authentication_timeout_s, 60);
   EXPECT_EQ(s::shared_buffers_pages, 16384);
+  EXPECT_EQ(s::work_mem_kb, 4096);
+  EXPECT_EQ(s::maintenance_work_mem_kb, 65536);
   EXPECT_EQ(s::max_wal_size_mb, 1024);
   EXPECT_EQ(s::checkpoint_timeout_s, 300);
   EXPECT_EQ(s::deadlock_timeout_ms, 1000);
@@ -488,6 +492,26 @@ TEST_F(RegistryTest, PlaceholderSettings) {
   ResetAllSettingsForTest();
   e = Catch([] { (void)ShowSetting("myapp.user_id"); });
   EXPECT_EQ(e.sqlstate().code(), "42704");
+}
+
+// Sort memory budgets (backend/utils/sort): user-settable, kB base unit, PostgreSQL's minimums.
+TEST_F(RegistryTest, SortMemorySettings) {
+  Set("work_mem", "256MB");
+  EXPECT_EQ(s::work_mem_kb, 262144);
+  EXPECT_EQ(ShowSetting("work_mem"), "256MB");
+  Set("maintenance_work_mem", "1GB");
+  EXPECT_EQ(s::maintenance_work_mem_kb, 1048576);
+  Set("work_mem", "100");  // a bare number is in kB
+  EXPECT_EQ(s::work_mem_kb, 100);
+  Error e = Catch([] { Set("work_mem", "32kB"); });
+  EXPECT_EQ(e.sqlstate().code(), "22023");
+  EXPECT_EQ(e.message(),
+            "32 kB is outside the valid range for parameter \"work_mem\" (64 .. 2147483647)");
+  e = Catch([] { Set("maintenance_work_mem", "512kB"); });
+  EXPECT_EQ(e.message(),
+            "512 kB is outside the valid range for parameter \"maintenance_work_mem\" "
+            "(1024 .. 2147483647)");
+  EXPECT_EQ(s::maintenance_work_mem_kb, 1048576);
 }
 
 TEST_F(RegistryTest, ResetForTestRestoresDefaults) {

@@ -40,6 +40,8 @@ extern std::string password_file;       // Keel extension: interim role password
 
 // Resources, WAL, checkpoints
 extern int shared_buffers_pages;        // shared_buffers, in 8 kB pages
+extern int work_mem_kb;                 // work_mem: per sort / hash before spilling to disk
+extern int maintenance_work_mem_kb;     // maintenance_work_mem: CREATE INDEX, VACUUM
 extern int checkpoint_timeout_s;
 extern double checkpoint_completion_target;
 extern int max_wal_size_mb;

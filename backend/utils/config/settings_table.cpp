@@ -30,6 +30,8 @@ PasswordEncryption password_encryption;
 std::string hba_file;
 std::string password_file;
 int shared_buffers_pages;
+int work_mem_kb;
+int maintenance_work_mem_kb;
 int checkpoint_timeout_s;
 double checkpoint_completion_target;
 int max_wal_size_mb;
@@ -249,6 +251,14 @@ const SettingDef kSettings[] = {
      .variable = &s::shared_buffers_pages, .min = 16, .max = INT_MAX / 2, .unit = U::kBlocks,
      .category = kResourcesMem,
      .description = "Sets the number of shared memory buffers used by the server."},
+    // PostgreSQL's MAX_KILOBYTES on 64-bit platforms is INT_MAX.
+    {.name = "work_mem", .context = C::kUser, .boot_value = "4MB", .variable = &s::work_mem_kb,
+     .min = 64, .max = kIntMax, .unit = U::kKilobytes, .category = kResourcesMem,
+     .description = "Sets the maximum memory to be used for query workspaces."},
+    {.name = "maintenance_work_mem", .context = C::kUser, .boot_value = "64MB",
+     .variable = &s::maintenance_work_mem_kb, .min = 1024, .max = kIntMax,
+     .unit = U::kKilobytes, .category = kResourcesMem,
+     .description = "Sets the maximum memory to be used for maintenance operations."},
     {.name = "fsync", .context = C::kSighup, .boot_value = "on", .variable = &s::fsync,
      .category = kWalSettings, .description = "Forces synchronization of updates to disk."},
     {.name = "checkpoint_timeout", .context = C::kSighup, .boot_value = "5min",

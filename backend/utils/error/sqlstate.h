@@ -39,6 +39,8 @@ inline constexpr SqlState kFeatureNotSupported{"0A000"};
 // Class 22 — data exception
 inline constexpr SqlState kDataException{"22000"};
 inline constexpr SqlState kInvalidParameterValue{"22023"};
+// Class 23 — integrity constraint violation
+inline constexpr SqlState kUniqueViolation{"23505"};
 // Class 28 — invalid authorization specification
 inline constexpr SqlState kInvalidAuthorizationSpecification{"28000"};
 inline constexpr SqlState kInvalidPassword{"28P01"};

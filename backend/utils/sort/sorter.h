@@ -1,0 +1,133 @@
+// External merge sort of opaque variable-length records (PostgreSQL's tuplesort idea): sorts in
+// memory while the records fit the budget, otherwise writes sorted runs to temporary files and
+// merges them with a heap, in several passes when there are more runs than buffers.
+// Algorithm, memory accounting, invariants S1-S12: backend/utils/sort/README.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backend/utils/sort/run_file.h"  // kMaxRecordBytes
+#include "backend/utils/sort/temp_file.h"
+
+namespace keel::sort {
+
+// Orders two records: < 0, 0, > 0 as a sorts before, with, after b. Must be a consistent total
+// preorder (S8). Records carry no alignment (S5): read multi-byte fields with memcpy.
+// May throw keel::Error (the sort is then abandoned; its destructor cleans up).
+using SortCompareFn = int (*)(const std::byte* a, size_t a_len, const std::byte* b, size_t b_len,
+                              void* arg);
+
+inline constexpr size_t kDefaultSortIoBufferBytes = size_t{256} * 1024;
+
+struct SortOptions {
+  // Bytes the sorter may hold: records in memory while loading (S9), or read buffers while
+  // merging. Small budgets still make progress (at least one record in memory, fan-in >= 2).
+  size_t memory_budget_bytes = size_t{4} * 1024 * 1024;
+  // Where run files go; empty: DefaultTempDirectory() (<data dir>/base/pgsql_tmp).
+  std::string temp_dir;
+  // Buffer per run file being written or read; shrunk so that a merge of two runs plus the
+  // output fits the budget (S10).
+  size_t io_buffer_bytes = kDefaultSortIoBufferBytes;
+  // Most runs merged at once; 0: as many as the budget has buffers for (S10). Tests set it
+  // small to force several merge passes.
+  int max_fan_in = 0;
+};
+
+// The budget of a query's sort (ORDER BY, merge join input): work_mem.
+[[nodiscard]] SortOptions WorkMemSortOptions();
+// The budget of a maintenance sort (CREATE INDEX): maintenance_work_mem.
+[[nodiscard]] SortOptions MaintenanceSortOptions();
+
+struct SortStats {
+  uint64_t records = 0;          // added
+  uint64_t initial_runs = 0;     // runs written from memory
+  uint64_t runs_written = 0;     // initial runs + runs written by intermediate merge passes
+  int merge_passes = 0;          // 0 when sorted in memory; the final merge counts as one
+  uint64_t bytes_spilled = 0;    // bytes written to temporary files, every pass included
+  size_t peak_memory_bytes = 0;  // highest accounted memory (S9)
+  bool bounded = false;          // a bounded (top-k) sort dropped records early
+};
+
+// One sort. Single-use: Add every record, Finish, then Next until false.
+// Not thread-safe; not shared between processes. Destroying it at any point closes and removes
+// its temporary files (S1), including after an exception from Add/Finish/Next.
+class Sorter {
+ public:
+  // `compare` and `arg` are kept (the caller keeps *arg alive for the sorter's life).
+  Sorter(SortCompareFn compare, void* arg, SortOptions options);
+  ~Sorter();
+  Sorter(const Sorter&) = delete;
+  Sorter& operator=(const Sorter&) = delete;
+
+  // Only the first `k` records in order are wanted (LIMIT k / top-k): the sorter may drop the
+  // others early and Next stops after k. Requires: before the first Add.
+  void SetBoundedLimit(uint64_t k);
+
+  // Copies `record` in. May sort what is in memory and write it as a run (S9).
+  // Requires: Finish not called yet; record.size() <= kMaxRecordBytes (1 GiB - 1), else
+  // 54000. Throws the temporary file errors of temp_file.h (disk full: 53100), the comparator's
+  // errors, and 57014 / 57P01 from the interrupt checks.
+  void Add(std::span<const std::byte> record);
+
+  // Ends input: sorts in memory when nothing was spilled, else writes the last run and merges
+  // runs until at most fan-in remain (intermediate passes), leaving the final merge to Next.
+  // Requires: called once. Throws as Add.
+  void Finish();
+
+  // The next record in order: *out is a view valid until the next Next() or the sorter's
+  // destruction (S7). False after the last (and on every later call).
+  // Requires: Finish called. Throws read errors and the comparator's errors.
+  [[nodiscard]] bool Next(std::span<const std::byte>* out);
+
+  [[nodiscard]] const SortStats& stats() const { return stats_; }
+  // The number of runs merged at once (for tests and EXPLAIN-style reporting).
+  [[nodiscard]] int fan_in() const { return fan_in_; }
+  // True when the result came from memory without touching disk.
+  [[nodiscard]] bool in_memory() const { return in_memory_; }
+
+ private:
+  struct Ref {  // a record held in memory: points into arena_
+    const std::byte* data;
+    size_t len;
+  };
+  struct Run {  // a sorted run in runs_file_ (S6)
+    uint64_t offset;
+    uint64_t bytes;
+    uint64_t records;
+  };
+  class Arena;
+  class Merger;
+
+  [[nodiscard]] size_t MemoryUsed() const;
+  void SortRefs();
+  void TrimToBound();
+  void SpillRun();
+  void MergePass();
+
+  const SortCompareFn compare_;
+  void* const arg_;
+  SortOptions options_;
+  size_t io_buffer_bytes_ = 0;  // per run reader/writer, after fitting the budget
+  int fan_in_ = 2;
+  std::optional<uint64_t> bound_;
+  uint64_t returned_ = 0;
+
+  std::unique_ptr<Arena> arena_;
+  std::vector<Ref> refs_;
+  size_t next_ref_ = 0;  // in-memory result: next index of refs_ to return
+  TempFile runs_file_;        // every run of runs_ (one merge generation); opened lazily
+  uint64_t runs_file_bytes_ = 0;
+  std::vector<Run> runs_;
+  std::unique_ptr<Merger> merger_;  // the final merge, after Finish
+  bool finished_ = false;
+  bool in_memory_ = false;
+  SortStats stats_;
+};
+
+}  // namespace keel::sort

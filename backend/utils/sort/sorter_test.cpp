@@ -1,0 +1,389 @@
+// The external sort against std::sort: in memory, spilled with many runs and several merge
+// passes, variable and oversized records, duplicates, bounded sorts, and temporary files gone
+// after destruction, errors and interrupts. README.md ("Tests").
+#include "backend/utils/sort/sorter.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/utils/config/settings.h"
+#include "backend/utils/error/error.h"
+#include "backend/utils/init/interrupts.h"
+#include "storage/file/file_io.h"
+
+namespace keel::sort {
+namespace {
+
+namespace fs = std::filesystem;
+
+int CompareInt64(const std::byte* a, size_t a_len, const std::byte* b, size_t b_len, void*) {
+  EXPECT_EQ(a_len, 8u);
+  EXPECT_EQ(b_len, 8u);
+  int64_t x;
+  int64_t y;
+  memcpy(&x, a, 8);
+  memcpy(&y, b, 8);
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+int CompareBytes(const std::byte* a, size_t a_len, const std::byte* b, size_t b_len, void*) {
+  const int c = memcmp(a, b, std::min(a_len, b_len));
+  if (c != 0) return c;
+  return a_len < b_len ? -1 : (a_len > b_len ? 1 : 0);
+}
+
+// Orders by the first 4 bytes (a key) only: the remaining bytes are a payload.
+int CompareKey32(const std::byte* a, size_t, const std::byte* b, size_t, void* arg) {
+  ++*static_cast<uint64_t*>(arg);
+  uint32_t x;
+  uint32_t y;
+  memcpy(&x, a, 4);
+  memcpy(&y, b, 4);
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+class SorterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/keel_sort_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    temp_dir_ = root_ + "/base/pgsql_tmp";
+  }
+  void TearDown() override {
+#ifdef KEEL_DEBUG
+    storage::TestOnlyClearFaults();
+#endif
+    Interrupts().cancel = 0;
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  SortOptions Options(size_t budget, int max_fan_in = 0) const {
+    SortOptions o;
+    o.memory_budget_bytes = budget;
+    o.temp_dir = temp_dir_;
+    o.max_fan_in = max_fan_in;
+    return o;
+  }
+
+  // Files in the temp directory now (0 when it does not exist).
+  int TempFileCount() const {
+    std::error_code ec;
+    int n = 0;
+    for (fs::directory_iterator it(temp_dir_, ec), end; !ec && it != end; it.increment(ec)) ++n;
+    return n;
+  }
+
+  static std::vector<int64_t> DrainInt64(Sorter& sorter) {
+    std::vector<int64_t> out;
+    std::span<const std::byte> rec;
+    while (sorter.Next(&rec)) {
+      int64_t v;
+      EXPECT_EQ(rec.size(), 8u);
+      memcpy(&v, rec.data(), 8);
+      out.push_back(v);
+    }
+    EXPECT_FALSE(sorter.Next(&rec));  // stays at the end
+    return out;
+  }
+
+  static void AddInt64(Sorter& sorter, int64_t v) {
+    sorter.Add({reinterpret_cast<const std::byte*>(&v), sizeof v});
+  }
+
+  std::string root_;
+  std::string temp_dir_;
+};
+
+TEST_F(SorterTest, EmptyInput) {
+  Sorter sorter(CompareInt64, nullptr, Options(64 * 1024));
+  sorter.Finish();
+  EXPECT_TRUE(DrainInt64(sorter).empty());
+  EXPECT_TRUE(sorter.in_memory());
+  EXPECT_EQ(sorter.stats().records, 0u);
+  EXPECT_EQ(sorter.stats().merge_passes, 0);
+  EXPECT_EQ(TempFileCount(), 0);
+}
+
+TEST_F(SorterTest, OneRecord) {
+  Sorter sorter(CompareInt64, nullptr, Options(64 * 1024));
+  AddInt64(sorter, -42);
+  sorter.Finish();
+  EXPECT_EQ(DrainInt64(sorter), std::vector<int64_t>{-42});
+}
+
+TEST_F(SorterTest, InMemoryWhenItFits) {
+  std::mt19937_64 rng(1);
+  std::vector<int64_t> input(50'000);
+  for (int64_t& v : input) v = static_cast<int64_t>(rng());
+  Sorter sorter(CompareInt64, nullptr, Options(8 * 1024 * 1024));
+  for (int64_t v : input) AddInt64(sorter, v);
+  sorter.Finish();
+  std::vector<int64_t> out = DrainInt64(sorter);
+  std::sort(input.begin(), input.end());
+  EXPECT_EQ(out, input);
+  EXPECT_TRUE(sorter.in_memory());
+  EXPECT_EQ(sorter.stats().runs_written, 0u);
+  EXPECT_EQ(sorter.stats().bytes_spilled, 0u);
+  EXPECT_LE(sorter.stats().peak_memory_bytes, size_t{8} * 1024 * 1024);
+  EXPECT_GE(sorter.stats().peak_memory_bytes, input.size() * 8);
+  EXPECT_FALSE(fs::exists(temp_dir_));  // never even created
+}
+
+// The brief's main case: 2 million random int64 through a tiny budget and a fan-in of 3, so
+// there are dozens of initial runs and several merge passes.
+TEST_F(SorterTest, TwoMillionRecordsMultiPassMerge) {
+  constexpr size_t kCount = 2'000'000;
+  constexpr size_t kBudget = 1024 * 1024;
+  std::mt19937_64 rng(2024);
+  std::vector<int64_t> input(kCount);
+  for (int64_t& v : input) v = static_cast<int64_t>(rng() % 1'000'000'000) - 500'000'000;
+  {
+    Sorter sorter(CompareInt64, nullptr, Options(kBudget, /*max_fan_in=*/3));
+    EXPECT_EQ(sorter.fan_in(), 3);
+    for (int64_t v : input) AddInt64(sorter, v);
+    EXPECT_GE(sorter.stats().initial_runs, 20u);  // runs were written while loading
+    EXPECT_LE(sorter.stats().peak_memory_bytes, kBudget);
+    sorter.Finish();
+    const SortStats& st = sorter.stats();
+    EXPECT_FALSE(sorter.in_memory());
+    EXPECT_EQ(st.records, kCount);
+    // ceil(log3(runs)) passes in all: at least three for >= 20 runs.
+    int expected_passes = 0;
+    for (uint64_t r = st.initial_runs; r > 1; r = (r + 2) / 3) ++expected_passes;
+    EXPECT_EQ(st.merge_passes, expected_passes);
+    EXPECT_GE(st.merge_passes, 3);
+    EXPECT_GT(st.runs_written, st.initial_runs);
+    // Every pass rewrote all of it: (passes - 1) intermediate + the initial runs.
+    EXPECT_EQ(st.bytes_spilled, uint64_t{kCount} * 12 * static_cast<uint64_t>(st.merge_passes));
+    EXPECT_EQ(TempFileCount(), 1);  // one generation file during the final merge (S6)
+    std::vector<int64_t> out = DrainInt64(sorter);
+    EXPECT_TRUE(std::is_sorted(out.begin(), out.end()));
+    std::sort(input.begin(), input.end());
+    ASSERT_EQ(out.size(), input.size());
+    EXPECT_TRUE(out == input);  // same multiset, same order
+  }
+  EXPECT_EQ(TempFileCount(), 0);  // S1
+}
+
+TEST_F(SorterTest, VariableLengthAndOversizedRecords) {
+  std::mt19937 rng(7);
+  std::vector<std::string> input;
+  for (int i = 0; i < 20'000; ++i) {
+    std::string s(rng() % 200, '\0');
+    for (char& c : s) c = static_cast<char>('a' + rng() % 3);  // short alphabet: shared prefixes
+    input.push_back(std::move(s));
+  }
+  input.emplace_back();  // an empty record
+  input.emplace_back();
+  for (int i = 0; i < 3; ++i) {  // records larger than the budget and the I/O buffers
+    input.push_back(std::string(600 * 1024 + static_cast<size_t>(i), static_cast<char>('b' + i)));
+  }
+  std::shuffle(input.begin(), input.end(), rng);
+  Sorter sorter(CompareBytes, nullptr, Options(256 * 1024, /*max_fan_in=*/3));
+  for (const std::string& s : input) {
+    sorter.Add({reinterpret_cast<const std::byte*>(s.data()), s.size()});
+  }
+  sorter.Finish();
+  EXPECT_GE(sorter.stats().merge_passes, 2);
+  std::vector<std::string> out;
+  std::span<const std::byte> rec;
+  while (sorter.Next(&rec)) out.emplace_back(reinterpret_cast<const char*>(rec.data()), rec.size());
+  std::sort(input.begin(), input.end());
+  EXPECT_TRUE(out == input);
+}
+
+TEST_F(SorterTest, DuplicatesKeepEveryRecord) {
+  // 200k records on 10 distinct keys, each with a unique payload: every record comes back
+  // once, grouped by key.
+  std::mt19937 rng(3);
+  std::vector<std::pair<uint32_t, uint32_t>> input;
+  for (uint32_t i = 0; i < 200'000; ++i) input.emplace_back(rng() % 10, i);
+  uint64_t comparisons = 0;
+  Sorter sorter(CompareKey32, &comparisons, Options(128 * 1024, 4));
+  for (const auto& [key, payload] : input) {
+    std::byte rec[8];
+    memcpy(rec, &key, 4);
+    memcpy(rec + 4, &payload, 4);
+    sorter.Add(rec);
+  }
+  sorter.Finish();
+  EXPECT_FALSE(sorter.in_memory());
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  std::span<const std::byte> rec;
+  while (sorter.Next(&rec)) {
+    std::pair<uint32_t, uint32_t> p;
+    memcpy(&p.first, rec.data(), 4);
+    memcpy(&p.second, rec.data() + 4, 4);
+    out.push_back(p);
+  }
+  EXPECT_GT(comparisons, 0u);  // the comparator's arg reached it
+  ASSERT_EQ(out.size(), input.size());
+  EXPECT_TRUE(std::is_sorted(out.begin(), out.end(),
+                             [](const auto& a, const auto& b) { return a.first < b.first; }));
+  std::sort(out.begin(), out.end());
+  std::sort(input.begin(), input.end());
+  EXPECT_TRUE(out == input);
+}
+
+TEST_F(SorterTest, BoundedSortReturnsTheSmallestK) {
+  std::mt19937_64 rng(11);
+  std::vector<int64_t> input(300'000);
+  for (int64_t& v : input) v = static_cast<int64_t>(rng() % 100'000);  // with duplicates
+  std::vector<int64_t> expected = input;
+  std::sort(expected.begin(), expected.end());
+  for (const size_t budget : {size_t{64} * 1024 * 1024, size_t{64} * 1024}) {
+    for (const uint64_t k : {uint64_t{0}, uint64_t{1}, uint64_t{100}, uint64_t{50'000}}) {
+      SCOPED_TRACE(testing::Message() << "budget " << budget << " k " << k);
+      Sorter sorter(CompareInt64, nullptr, Options(budget, 3));
+      sorter.SetBoundedLimit(k);
+      for (int64_t v : input) AddInt64(sorter, v);
+      sorter.Finish();
+      std::vector<int64_t> out = DrainInt64(sorter);
+      EXPECT_EQ(out, std::vector<int64_t>(expected.begin(),
+                                          expected.begin() + static_cast<ptrdiff_t>(k)));
+      EXPECT_TRUE(sorter.stats().bounded);
+      // Top-k with a small k never needs the disk, whatever the budget (S11).
+      if (k <= 100) {
+        EXPECT_TRUE(sorter.in_memory());
+      }
+    }
+  }
+  // A bound larger than the input changes nothing.
+  Sorter sorter(CompareInt64, nullptr, Options(64 * 1024));
+  sorter.SetBoundedLimit(1'000'000);
+  for (int64_t v : input) AddInt64(sorter, v);
+  sorter.Finish();
+  EXPECT_EQ(DrainInt64(sorter), expected);
+  EXPECT_FALSE(sorter.stats().bounded);
+}
+
+TEST_F(SorterTest, DestructionMidwayRemovesTempFiles) {
+  {
+    Sorter sorter(CompareInt64, nullptr, Options(64 * 1024, 2));
+    for (int64_t v = 0; v < 100'000; ++v) AddInt64(sorter, (v * 7919) % 100'003);
+    EXPECT_EQ(TempFileCount(), 1);
+    sorter.Finish();
+    std::span<const std::byte> rec;
+    ASSERT_TRUE(sorter.Next(&rec));  // abandoned after one record
+  }
+  EXPECT_EQ(TempFileCount(), 0);
+}
+
+// A comparator that fails part-way through a merge (as a type's comparison function may): the
+// error propagates and the files go with the sorter.
+int ThrowingCompare(const std::byte* a, size_t a_len, const std::byte* b, size_t b_len,
+                    void* arg) {
+  auto* calls_left = static_cast<int64_t*>(arg);
+  if (--*calls_left == 0) throw Error(sqlstate::kDataException, "comparison failed");
+  return CompareInt64(a, a_len, b, b_len, nullptr);
+}
+
+TEST_F(SorterTest, ErrorsLeaveNoTempFiles) {
+  // Count the comparisons of a complete sort, then fail at several points inside it.
+  int64_t total = 1'000'000'000;
+  const auto run = [&](int64_t* calls_left) {
+    Sorter sorter(ThrowingCompare, calls_left, Options(64 * 1024, 2));
+    for (int64_t v = 0; v < 60'000; ++v) AddInt64(sorter, (v * 7919) % 60'013);
+    sorter.Finish();
+    std::span<const std::byte> rec;
+    while (sorter.Next(&rec)) {
+    }
+  };
+  run(&total);
+  const int64_t comparisons = 1'000'000'000 - total;
+  ASSERT_GT(comparisons, 100'000);
+  for (const int64_t fail_at : {int64_t{10}, comparisons / 2, comparisons - 5}) {
+    int64_t calls_left = fail_at;
+    try {
+      run(&calls_left);
+      ADD_FAILURE() << "no error at comparison " << fail_at;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.message(), "comparison failed");
+    }
+    EXPECT_EQ(TempFileCount(), 0) << "failed at comparison " << fail_at;
+  }
+}
+
+#ifdef KEEL_DEBUG
+TEST_F(SorterTest, DiskFullIsAnErrorAndCleansUp) {
+  for (const auto kind : {storage::FaultKind::kEnospc, storage::FaultKind::kShortWrite}) {
+    storage::TestOnlyInjectFault(kind, "pgsql_tmp", 1);
+    try {
+      Sorter sorter(CompareInt64, nullptr, Options(64 * 1024));
+      for (int64_t v = 0; v < 100'000; ++v) AddInt64(sorter, -v);
+      sorter.Finish();
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.sqlstate().code(), "53100");
+      EXPECT_TRUE(e.message().starts_with("could not write to file \"" + temp_dir_ +
+                                          "/pgsql_tmp"))
+          << e.message();
+      EXPECT_NE(e.message().find("No space left on device"), std::string::npos) << e.message();
+    }
+    EXPECT_EQ(TempFileCount(), 0);
+  }
+  storage::TestOnlyInjectFault(storage::FaultKind::kEio, "pgsql_tmp", 1);
+  try {
+    Sorter sorter(CompareInt64, nullptr, Options(64 * 1024));
+    for (int64_t v = 0; v < 100'000; ++v) AddInt64(sorter, v);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.sqlstate().code(), "58030");
+  }
+  EXPECT_EQ(TempFileCount(), 0);
+}
+#endif
+
+TEST_F(SorterTest, CancelInterruptsALongSort) {
+  Sorter sorter(CompareInt64, nullptr, Options(64 * 1024));
+  for (int64_t v = 0; v < 10'000; ++v) AddInt64(sorter, v);
+  Interrupts().cancel = 1;  // what SIGINT's handler sets
+  try {
+    for (int64_t v = 0; v < 100'000; ++v) AddInt64(sorter, v);
+    ADD_FAILURE() << "not cancelled";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.sqlstate().code(), "57014");
+    EXPECT_EQ(e.message(), "canceling statement due to user request");
+  }
+}
+
+TEST_F(SorterTest, RecordTooLarge) {
+  Sorter sorter(CompareBytes, nullptr, Options(64 * 1024));
+  std::byte one{};
+  // The size is checked before any byte is read, so a span claiming 1 GiB is safe here.
+  try {
+    sorter.Add({&one, kMaxRecordBytes + 1});
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.sqlstate().code(), "54000");
+  }
+}
+
+TEST_F(SorterTest, BudgetsComeFromSettings) {
+  const int saved_work = settings::work_mem_kb;
+  const int saved_maint = settings::maintenance_work_mem_kb;
+  EXPECT_EQ(WorkMemSortOptions().memory_budget_bytes, size_t{4} * 1024 * 1024);
+  EXPECT_EQ(MaintenanceSortOptions().memory_budget_bytes, size_t{64} * 1024 * 1024);
+  settings::work_mem_kb = 64;  // tests may assign settings directly (settings.h)
+  EXPECT_EQ(WorkMemSortOptions().memory_budget_bytes, size_t{64} * 1024);
+  EXPECT_TRUE(WorkMemSortOptions().temp_dir.empty());
+  settings::work_mem_kb = saved_work;
+  settings::maintenance_work_mem_kb = saved_maint;
+  // The fan-in follows the budget: 64 MB of 256 KiB buffers, less one for the output.
+  Sorter big(CompareInt64, nullptr, MaintenanceSortOptions());
+  EXPECT_EQ(big.fan_in(), 255);
+  Sorter tiny(CompareInt64, nullptr, Options(64 * 1024));
+  EXPECT_EQ(tiny.fan_in(), 2);
+}
+
+}  // namespace
+}  // namespace keel::sort
