@@ -3,8 +3,8 @@
 #include "access/index/indexam.h"
 
 #include <algorithm>
-#include <array>
 
+#include "access/common/am_registry.h"
 #include "backend/utils/error/error.h"
 #include "backend/utils/error/format.h"
 #include "backend/utils/error/sqlstate.h"
@@ -12,86 +12,23 @@
 namespace keel::access {
 namespace {
 
-struct Entry {
-  Oid oid;
-  const IndexAm* am = nullptr;
-};
-
 // IX4: filled at start-up (inherited by forked backends), never shrinks.
-struct Registry {
-  std::array<Entry, kMaxIndexAms> entries;
-  int count = 0;
-};
+using Registry = AmRegistry<IndexAm, kMaxIndexAms>;
 
 Registry& GetRegistry() {
-  static Registry registry;
+  static Registry registry("index");
   return registry;
 }
 
 }  // namespace
 
-void RegisterIndexAm(Oid am_oid, const IndexAm& am) {
-  Registry& r = GetRegistry();
-  const std::string_view name = am.Name();
-  if (am_oid == kInvalidOid) {
-    throw Error(sqlstate::kInternalError,
-                Format("invalid access method oid %u for \"%.*s\"", am_oid.value(),
-                       static_cast<int>(name.size()), name.data()));
-  }
-  for (int i = 0; i < r.count; ++i) {
-    const Entry& e = r.entries[static_cast<size_t>(i)];
-    const std::string_view taken = e.am->Name();
-    if (taken == name) {  // PostgreSQL's CREATE ACCESS METHOD text
-      throw Error(sqlstate::kDuplicateObject,
-                  Format("access method \"%.*s\" already exists", static_cast<int>(taken.size()),
-                         taken.data()));
-    }
-    if (e.oid == am_oid) {
-      throw Error(sqlstate::kDuplicateObject,
-                  Format("access method with oid %u already exists", am_oid.value()))
-          .WithDetail(Format("Oid %u belongs to access method \"%.*s\".", am_oid.value(),
-                             static_cast<int>(taken.size()), taken.data()));
-    }
-  }
-  if (r.count == kMaxIndexAms) {
-    throw Error(sqlstate::kProgramLimitExceeded,
-                Format("too many index access methods (at most %d)", kMaxIndexAms));
-  }
-  r.entries[static_cast<size_t>(r.count++)] = {am_oid, &am};
-}
-
-const IndexAm* FindIndexAm(Oid am_oid) noexcept {
-  const Registry& r = GetRegistry();
-  for (int i = 0; i < r.count; ++i) {
-    const Entry& e = r.entries[static_cast<size_t>(i)];
-    if (e.oid == am_oid) return e.am;
-  }
-  return nullptr;
-}
-
-const IndexAm& GetIndexAm(Oid am_oid) {
-  const IndexAm* am = FindIndexAm(am_oid);
-  if (am == nullptr) {
-    throw Error(sqlstate::kInternalError,
-                Format("cache lookup failed for access method %u", am_oid.value()))
-        .WithDetail(Format("No index access method is registered under oid %u.", am_oid.value()));
-  }
-  return *am;
-}
-
-Oid GetIndexAmOid(std::string_view name) {
-  const Registry& r = GetRegistry();
-  for (int i = 0; i < r.count; ++i) {
-    const Entry& e = r.entries[static_cast<size_t>(i)];
-    if (e.am->Name() == name) return e.oid;
-  }
-  throw Error(sqlstate::kUndefinedObject,
-              Format("access method \"%.*s\" does not exist", static_cast<int>(name.size()),
-                     name.data()));
-}
+void RegisterIndexAm(Oid am_oid, const IndexAm& am) { GetRegistry().Register(am_oid, am); }
+const IndexAm* FindIndexAm(Oid am_oid) noexcept { return GetRegistry().Find(am_oid); }
+const IndexAm& GetIndexAm(Oid am_oid) { return GetRegistry().Get(am_oid); }
+Oid GetIndexAmOid(std::string_view name) { return GetRegistry().OidOf(name); }
 
 #ifdef KEEL_DEBUG
-void TestOnlyResetIndexAms() { GetRegistry().count = 0; }
+void TestOnlyResetIndexAms() { GetRegistry().Clear(); }
 #endif
 
 bool TidIsInSortedSpan(storage::ItemPointer heap_tid, void* arg) {
