@@ -6,6 +6,7 @@
 #include "access/heap/heap_toast.h"
 #include "access/heap/heapam.h"
 #include "access/heap/visibility.h"
+#include "access/nbtree/nbtree.h"
 #include "access/transam/checkpoint.h"
 #include "access/transam/clog.h"
 #include "access/transam/commit_ts.h"
@@ -77,6 +78,7 @@ void RegisterAllRmgrs() {
   transam::RegisterXactRmgr();
   transam::RegisterMultiXactRmgr();
   access::RegisterHeapRmgrs();
+  access::nbtree::RegisterBtreeRmgr();
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "access/heap/heapam.h"
+#include "access/nbtree/nbtree.h"
 #include "access/transam/clog.h"
 #include "access/transam/multixact.h"
 #include "access/transam/wal.h"
@@ -118,6 +119,7 @@ void RegisterWaldumpRmgrs() {
   transam::RegisterXactRmgr();   // commit, abort, prepare
   transam::RegisterMultiXactRmgr();  // multixact creation
   access::RegisterHeapRmgrs();   // heap changes, pruning, vacuum
+  access::nbtree::RegisterBtreeRmgr();  // B+tree indexes
   if (transam::GetRmgr(transam::RmgrId::kTest) == nullptr) {
     transam::RegisterRmgr(transam::RmgrId::kTest,
                           transam::RmgrOps{"Test", nullptr, TestDescribe, TestIdentify});

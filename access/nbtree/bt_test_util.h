@@ -1,0 +1,164 @@
+// Test helpers for the B+tree tests: an int8-keyed heap and index pair, inserting rows into both,
+// scanning the index against a snapshot, and the heap as a model. Test-only; README.md ("Tests").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "access/common/heap_form.h"
+#include "access/common/index_tuple.h"
+#include "access/common/tuple_desc.h"
+#include "access/common/varlena.h"
+#include "access/heap/heap_test_util.h"
+#include "access/heap/heapam.h"
+#include "access/nbtree/nbtree.h"
+#include "access/transam/xact.h"
+#include "tests/server/server_harness.h"
+
+namespace keel::access::nbtree::testing {
+
+// One int8 column "k" in the heap and the index (the index's only key column).
+struct Int8Table {
+  TupleDesc desc{{AttributeForType("k", type_oid::kInt8)}};
+  IndexKeyDesc keys;
+  Relation heap;
+  BtIndex index;
+
+  explicit Int8Table(bool unique = false, uint32_t heap_rel = 16384, uint32_t index_rel = 16390) {
+    keys.tupdesc = &desc;
+    keys.keys.push_back(IndexKeyColumnForType(type_oid::kInt8));
+    keys.names.push_back("k");
+    heap = keel::testing::ServerHarness::TestRelation(heap_rel, "t");
+    heap.desc = &desc;
+    index.rel = keel::testing::ServerHarness::TestRelation(index_rel, "t_k_key");
+    index.keys = &keys;
+    index.unique = unique;
+  }
+
+  // Creates the heap's and the index's storage in a committed transaction.
+  void Create() {
+    heap = access::testing::CreateTestHeap(heap.locator.rel.value(), "t");
+    heap.desc = &desc;
+    transam::StartTransaction();
+    BtCreateIndex(index);
+    transam::CommitTransaction();
+  }
+
+  // Heap row + index entry, in the caller's transaction. Returns the heap tid.
+  storage::ItemPointer Insert(int64_t k) {
+    const Datum v = Int64GetDatum(k);
+    const bool n = false;
+    HeapTuple t = HeapFormTuple(desc, std::span<const Datum>(&v, 1), std::span<const bool>(&n, 1));
+    const storage::ItemPointer tid = HeapInsert(heap, t, transam::GetCurrentCommandId(true));
+    BtInsert(index, &heap, std::span<const Datum>(&v, 1), std::span<const bool>(&n, 1), tid);
+    return tid;
+  }
+
+  int64_t KeyOf(const HeapTuple& t) const {
+    bool isnull = false;
+    return DatumGetInt64(HeapGetAttr(desc, t.header(), t.size(), 0, &isnull));
+  }
+
+  // Keys the index scan finds visible to `snapshot` (heap visibility through HOT search), in
+  // scan order.
+  std::vector<int64_t> IndexScanVisible(const transam::Snapshot& snapshot, std::vector<BtScanKey> scan_keys,
+                                        ScanDirection dir) const {
+    std::vector<int64_t> out;
+    BtScan scan(index, std::move(scan_keys), dir);
+    storage::ItemPointer tid;
+    while (scan.Next(&tid)) {
+      HeapTuple t;
+      if (HeapHotSearch(heap, snapshot, tid, &t)) out.push_back(KeyOf(t));
+    }
+    return out;
+  }
+
+  // Keys of the heap rows visible to `snapshot` (sorted).
+  std::multiset<int64_t> HeapVisible(const transam::Snapshot& snapshot) const {
+    std::multiset<int64_t> out;
+    HeapScan scan(heap, snapshot);
+    HeapTupleView v;
+    while (scan.Next(&v)) {
+      bool isnull = false;
+      out.insert(DatumGetInt64(HeapGetAttr(desc, v.header, v.size, 0, &isnull)));
+    }
+    return out;
+  }
+
+  BtVerifyOptions VerifyWithHeap() const {
+    BtVerifyOptions o;
+    o.heap = &heap;
+    const TupleDesc* d = &desc;
+    o.extract = [d](const void* header, uint32_t size, std::span<Datum> values, std::span<bool> isnull) {
+      values[0] = HeapGetAttr(*d, static_cast<const HeapTupleHeader*>(header), size, 0, &isnull[0]);
+    };
+    return o;
+  }
+};
+
+// An index without a heap on one text column whose keys are a zero-padded number followed by
+// filler up to `width` bytes: wide keys make tall trees with few entries (internal splits,
+// parent re-finding, new roots). Heap tids are synthetic (block n / 100 + 1).
+struct WideTextIndex {
+  TupleDesc desc{{AttributeForType("k", type_oid::kText)}};
+  IndexKeyDesc keys;
+  BtIndex index;
+  size_t width;
+
+  explicit WideTextIndex(size_t w, uint32_t index_rel = 16400) : width(w) {
+    keys.tupdesc = &desc;
+    keys.keys.push_back(IndexKeyColumnForType(type_oid::kText));
+    keys.names = {"k"};
+    index = BtIndex{keel::testing::ServerHarness::TestRelation(index_rel, "t_k"), &keys, false};
+  }
+  void Create() {
+    transam::StartTransaction();
+    BtCreateIndex(index);
+    transam::CommitTransaction();
+  }
+  std::vector<std::byte> Key(uint64_t n) const {
+    std::string s = std::to_string(n);
+    s.insert(0, s.size() < 12 ? 12 - s.size() : 0, '0');
+    s.resize(width, 'x');
+    return MakeVarlena(s);
+  }
+  static storage::ItemPointer Tid(uint64_t n) {
+    return {BlockNumber(static_cast<uint32_t>(n / 100 + 1)), static_cast<storage::OffsetNumber>(n % 100 + 1)};
+  }
+  // Inserts key n (throws what BtInsert throws).
+  void Insert(uint64_t n) {
+    const std::vector<std::byte> v = Key(n);
+    const Datum d = PointerGetDatum(v.data());
+    const bool isnull = false;
+    BtInsert(index, nullptr, std::span<const Datum>(&d, 1), std::span<const bool>(&isnull, 1), Tid(n));
+  }
+  // Heap tids of the entries equal to key n.
+  std::vector<storage::ItemPointer> Find(uint64_t n) const {
+    const std::vector<std::byte> v = Key(n);
+    BtScan scan(index, {{0, BtStrategy::kEqual, PointerGetDatum(v.data())}}, ScanDirection::kForward);
+    std::vector<storage::ItemPointer> out;
+    storage::ItemPointer tid;
+    while (scan.Next(&tid)) out.push_back(tid);
+    return out;
+  }
+  // Entries a full scan returns in `dir`.
+  uint64_t Count(ScanDirection dir) const {
+    BtScan scan(index, {}, dir);
+    uint64_t n = 0;
+    storage::ItemPointer tid;
+    while (scan.Next(&tid)) ++n;
+    return n;
+  }
+};
+
+inline std::string Join(const std::vector<std::string>& problems) {
+  std::string s;
+  for (const std::string& p : problems) s += p + "\n";
+  return s;
+}
+
+}  // namespace keel::access::nbtree::testing

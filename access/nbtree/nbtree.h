@@ -1,0 +1,131 @@
+// The B+tree index access method: a Lehman–Yao B-link tree of 8 KiB pages with high keys and
+// right links, heap tids as an implicit last key column, unique checks against the heap,
+// forward/backward scans with mark/restore, bulk delete for VACUUM and a verifier. Every page
+// change is WAL-logged (RmgrId::kBtree). Layout, algorithms, invariants BT1-BT12 and the lock
+// order: access/nbtree/README.md.
+//
+// Callers hold a heavyweight lock on the index (and its heap) as the executor takes it:
+// RowExclusiveLock to insert, AccessShareLock to scan, ShareUpdateExclusiveLock for VACUUM.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "access/common/datum.h"
+#include "access/common/index_tuple.h"
+#include "access/common/relation.h"
+#include "storage/page/item_pointer.h"
+
+namespace keel::access::nbtree {
+
+// An open B+tree index. `rel.locator` names its files, `rel.name` appears in messages.
+// Owners: the caller keeps `keys` (and its tupdesc) alive while the index is used.
+struct BtIndex {
+  Relation rel;
+  const IndexKeyDesc* keys = nullptr;
+  bool unique = false;
+};
+
+// Creates the index's main fork with a meta page (block 0) and an empty root leaf (block 1),
+// WAL-logged. Requires: an active transaction (for the storage-create record).
+void BtCreateIndex(const BtIndex& index);
+
+// Inserts the entry (values, heap_tid). values/isnull cover every column of keys->tupdesc (key
+// then INCLUDE columns); by-reference values must be inline and uncompressed.
+// With index.unique (and no null key column) first checks `heap` for live rows with an equal
+// key (BT9): waits for in-progress inserters/deleters and re-checks; throws 23505
+// `duplicate key value violates unique constraint "%s"` with detail `Key (%s)=(%s) already
+// exists.` Throws 54000 `index row size %zu exceeds btree version %u maximum %zu for index
+// "%s"` for too large entries. Requires: an active transaction when unique.
+void BtInsert(const BtIndex& index, const Relation* heap, std::span<const Datum> values,
+              std::span<const bool> isnull, storage::ItemPointer heap_tid);
+
+// --- scans ----------------------------------------------------------------------------------
+enum class BtStrategy : uint8_t { kLess = 1, kLessEqual = 2, kEqual = 3, kGreaterEqual = 4, kGreater = 5 };
+enum class ScanDirection : int8_t { kBackward = -1, kForward = 1 };
+
+// `column op argument` on key column `attno` (0-based, < keys->nkeyatts()). Strict: a NULL
+// index value never satisfies a key. The argument Datum is owned by the caller.
+struct BtScanKey {
+  int attno = 0;
+  BtStrategy strategy = BtStrategy::kEqual;
+  Datum argument = 0;
+};
+
+// An index scan: entries whose key columns satisfy every scan key, in index order (or its
+// reverse), as heap tids. Pages are read one at a time under a share content lock; matching
+// entries are copied out, so no pin or lock is held between calls (BT10: safe for MVCC
+// snapshots, see README). Process-local object.
+class BtScan {
+ public:
+  BtScan(const BtIndex& index, std::vector<BtScanKey> keys, ScanDirection dir = ScanDirection::kForward);
+  ~BtScan();
+  BtScan(const BtScan&) = delete;
+  BtScan& operator=(const BtScan&) = delete;
+
+  // The next entry's heap tid; false at the end. `tuple` (optional) receives a copy of the index
+  // tuple (for index-only scans).
+  [[nodiscard]] bool Next(storage::ItemPointer* heap_tid, IndexTuple* tuple = nullptr);
+  // Starts again, optionally with new keys / direction.
+  void Rescan(std::vector<BtScanKey> keys, ScanDirection dir);
+  // Remembers the current position (the entry last returned) / goes back to it: the next
+  // Next() after Restore returns the entry after the marked one.
+  void Mark();
+  void Restore();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// --- VACUUM ---------------------------------------------------------------------------------
+struct BtBulkDeleteStats {
+  uint64_t pages = 0;            // leaf pages visited
+  uint64_t tuples_removed = 0;
+  uint64_t tuples_remaining = 0;
+};
+// Removes every leaf entry whose heap tid `dead(tid)` says is dead (WAL-logged per page).
+// Walks the leaf level left to right by right links, one exclusive content lock at a time.
+// `dead` must not take content locks or throw.
+[[nodiscard]] BtBulkDeleteStats BtBulkDelete(const BtIndex& index,
+                                             const std::function<bool(storage::ItemPointer)>& dead);
+// VACUUM's cleanup pass: counts pages and entries (no page deletion yet: README "Known gaps").
+[[nodiscard]] BtBulkDeleteStats BtVacuumCleanup(const BtIndex& index);
+
+// --- verification ---------------------------------------------------------------------------
+struct BtVerifyOptions {
+  // When set, every row of `heap` visible to a fresh snapshot and not heap-only must have an
+  // entry (key, tid): `extract(header, size, values, isnull)` computes its index columns.
+  const Relation* heap = nullptr;
+  std::function<void(const void* heap_tuple_header, uint32_t size, std::span<Datum> values,
+                     std::span<bool> isnull)>
+      extract;
+};
+struct BtVerifyStats {
+  int levels = 0;
+  uint64_t pages = 0;
+  uint64_t leaf_entries = 0;
+  uint64_t incomplete_splits = 0;  // pages still flagged INCOMPLETE_SPLIT (allowed, BT7)
+};
+// amcheck-like: checks BT1-BT8 (key order within pages and across right links, high keys
+// bound their pages, children lie within their parent's separator range, levels, sibling
+// links, meta page). Returns one line per problem; empty = OK. Requires: no concurrent writers
+// (results are not meaningful otherwise). Needs an active transaction for the heap check.
+[[nodiscard]] std::vector<std::string> BtVerify(const BtIndex& index,
+                                                const BtVerifyOptions& options = {},
+                                                BtVerifyStats* stats = nullptr);
+
+// Registers the kBtree resource manager (redo, describe, identify).
+void RegisterBtreeRmgr();
+
+#ifdef KEEL_DEBUG
+// Test-only: called after a page split's WAL record is inserted and before the downlink is
+// inserted into the parent (left and right pages still locked). nullptr removes it.
+void TestOnlySetSplitHook(void (*hook)(uint32_t level));
+#endif
+
+}  // namespace keel::access::nbtree

@@ -1,0 +1,210 @@
+// B+tree internals shared by the nbtree sources: page special space and meta page layout,
+// pivot tuples, insertion/search keys and comparison, descending the tree, WAL record
+// layouts. Not for use outside access/nbtree. Formats and invariants: README.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "access/common/index_tuple.h"
+#include "access/nbtree/nbtree.h"
+#include "storage/buffer/bufmgr.h"
+#include "storage/page/page.h"
+
+namespace keel::access::nbtree::internal {
+
+inline constexpr uint32_t kNoBlock = 0xFFFFFFFFu;
+
+// Special space of every page (24 bytes, README "Page layout").
+struct BtPageOpaque {
+  uint32_t left;      // left sibling at the same level; kNoBlock for the leftmost
+  uint32_t right;     // right sibling; kNoBlock for the rightmost
+  uint32_t level;     // 0 = leaf
+  uint16_t flags;     // kBt* below
+  uint16_t cycle_id;  // reserved for VACUUM cycle ids (0)
+  uint64_t xact;      // reserved: xid after which a deleted page may be recycled (0)
+};
+static_assert(sizeof(BtPageOpaque) == 24);
+
+inline constexpr uint16_t kBtLeaf = 0x0001;
+inline constexpr uint16_t kBtRoot = 0x0002;
+inline constexpr uint16_t kBtDeleted = 0x0004;
+inline constexpr uint16_t kBtMeta = 0x0008;
+inline constexpr uint16_t kBtHalfDead = 0x0010;
+inline constexpr uint16_t kBtIncompleteSplit = 0x0020;
+
+// Meta page contents (block 0), right after the page header.
+struct BtMetaData {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t root;
+  uint32_t level;      // root's level
+  uint32_t fastroot;   // = root (no page deletion yet)
+  uint32_t fastlevel;
+};
+inline constexpr uint32_t kBtMagic = 0x053162;
+inline constexpr uint32_t kBtVersion = 4;
+inline constexpr BlockNumber kBtMetaBlock{0};
+
+// Pivot tuples (high keys, internal items) carry the heap tid of the leaf entry they were
+// made from in their last 8 bytes (BT3); the AM flag bit says so. The minus-infinity first
+// item of an internal page is a bare 8-byte header (no key, no tid).
+inline constexpr uint16_t kBtPivotHasTid = kIndexAmFlag;
+
+// The largest entry (MAXALIGNed): PostgreSQL's BTMaxItemSize formula applied to Keel's 32-byte
+// page header and 24-byte special space (README BT12: why 2696, not PostgreSQL's 2704).
+inline constexpr size_t kBtMaxItemSize = 2696;
+static_assert(kBtMaxItemSize ==
+              (((kBlockSize - storage::MaxAlign(sizeof(storage::PageHeader) + 3 * sizeof(storage::LinePointer)) -
+                 storage::MaxAlign(sizeof(BtPageOpaque))) / 3) & ~size_t{7}) - 8);
+
+// --- page access ------------------------------------------------------------------------------
+[[nodiscard]] inline BtPageOpaque* Opaque(storage::Page page) {
+  return reinterpret_cast<BtPageOpaque*>(storage::PageGetSpecial(page));
+}
+[[nodiscard]] inline bool IsLeaf(storage::Page p) { return (Opaque(p)->flags & kBtLeaf) != 0; }
+[[nodiscard]] inline bool IsRightmost(storage::Page p) { return Opaque(p)->right == kNoBlock; }
+[[nodiscard]] inline bool IsLeftmost(storage::Page p) { return Opaque(p)->left == kNoBlock; }
+// Offsets (README "Page layout"): on a non-rightmost page, offset 1 is the high key.
+inline constexpr storage::OffsetNumber kHighKey = 1;
+[[nodiscard]] inline storage::OffsetNumber FirstData(storage::Page p) {
+  return IsRightmost(p) ? 1 : 2;
+}
+[[nodiscard]] inline storage::OffsetNumber MaxOff(storage::Page p) {
+  return static_cast<storage::OffsetNumber>(storage::PageMaxOffsetNumber(p));
+}
+[[nodiscard]] inline IndexTupleHeader* Item(storage::Page p, storage::OffsetNumber off) {
+  return reinterpret_cast<IndexTupleHeader*>(storage::PageGetItem(p, storage::PageGetLinePointer(p, off)));
+}
+[[nodiscard]] inline BtMetaData* Meta(storage::Page p) {
+  return reinterpret_cast<BtMetaData*>(p + sizeof(storage::PageHeader));
+}
+// A fresh B+tree page.
+void InitPage(storage::Page page, uint32_t level, uint16_t flags);
+
+// The heap tid a tuple is ordered by: a leaf entry's own, a pivot's trailing one (invalid for
+// the minus-infinity item or a pivot without one).
+[[nodiscard]] storage::ItemPointer SortTid(const IndexTupleHeader* tuple, bool is_pivot);
+// Whether the item at `off` of `page` is a pivot tuple (high key or internal item).
+[[nodiscard]] inline bool ItemIsPivot(storage::Page p, storage::OffsetNumber off) {
+  return !IsLeaf(p) || (!IsRightmost(p) && off == kHighKey);
+}
+// A pivot from a leaf entry or a pivot: key columns only, heap tid appended; tid field =
+// `child` (kNoBlock for a high key).
+[[nodiscard]] IndexTuple MakePivot(const IndexKeyDesc& keys, const IndexTupleHeader* src,
+                                   bool src_is_pivot, uint32_t child);
+// The minus-infinity item pointing at `child`.
+[[nodiscard]] IndexTuple MakeMinusInfinity(uint32_t child);
+
+// --- keys -------------------------------------------------------------------------------------
+// A search key: the first `nkeys` key columns (values may point into `owner`), optionally a
+// heap tid. `nextkey`: position after equal items instead of at the first one.
+struct SearchKey {
+  int nkeys = 0;
+  Datum values[kIndexMaxKeys] = {};
+  bool isnull[kIndexMaxKeys] = {};
+  storage::ItemPointer tid;  // invalid: not part of the key
+  bool nextkey = false;
+};
+// A search key for every key column of `tuple` (a leaf entry), with its heap tid.
+void MakeKeyFromTuple(const IndexKeyDesc& keys, const IndexTupleHeader* tuple, bool with_tid,
+                      SearchKey* out);
+// key vs the item at `off`: < 0, 0, > 0. The minus-infinity item compares below every key.
+[[nodiscard]] int32_t CompareKeyToItem(const IndexKeyDesc& keys, const SearchKey& key,
+                                       storage::Page page, storage::OffsetNumber off);
+// Two stored tuples in index order (key columns, then tids). For the verifier.
+[[nodiscard]] int32_t CompareTuples(const IndexKeyDesc& keys, const IndexTupleHeader* a,
+                                    bool a_pivot, const IndexTupleHeader* b, bool b_pivot);
+// Binary search (README "Searching"): on a leaf the first offset whose item is >= key (> key
+// with nextkey); on an internal page the offset of the downlink to follow.
+[[nodiscard]] storage::OffsetNumber BinarySearch(const IndexKeyDesc& keys, const SearchKey& key,
+                                                 storage::Page page);
+
+// --- descending -------------------------------------------------------------------------------
+struct StackEntry {
+  BlockNumber block;
+  storage::OffsetNumber offset;  // of the downlink followed
+};
+// A pinned and content-locked buffer (RAII).
+class LockedPage {
+ public:
+  LockedPage() = default;
+  LockedPage(const BtIndex& index, BlockNumber block, storage::BufferLockMode mode);
+  LockedPage(LockedPage&& o) noexcept : buf_(std::exchange(o.buf_, storage::kInvalidBuffer)) {}
+  LockedPage& operator=(LockedPage&& o) noexcept;
+  ~LockedPage() { Release(); }
+  void Release();
+  // Adopts an already pinned and locked buffer.
+  static LockedPage Adopt(storage::Buffer buf);
+  [[nodiscard]] storage::Buffer buffer() const { return buf_; }
+  [[nodiscard]] storage::Page page() const { return storage::BufferGetPage(buf_); }
+  [[nodiscard]] BlockNumber block() const { return storage::BufferGetBlockNumber(buf_); }
+  [[nodiscard]] bool valid() const { return buf_ != storage::kInvalidBuffer; }
+
+ private:
+  storage::Buffer buf_ = storage::kInvalidBuffer;
+};
+
+// The root block and level from the meta page (share lock held briefly).
+void ReadMeta(const BtIndex& index, BlockNumber* root, uint32_t* level);
+// Descends to the leaf where `key` belongs (README "Searching"): share locks on internal pages,
+// `leaf_mode` on the leaf; moves right past concurrent splits. With exclusive leaf access (an
+// insert descent), incomplete splits met at every level are finished first (BT7), as
+// PostgreSQL's _bt_moveright(forupdate). Fills `stack` (may be null).
+[[nodiscard]] LockedPage Descend(const BtIndex& index, const SearchKey& key,
+                                 storage::BufferLockMode leaf_mode, std::vector<StackEntry>* stack);
+// Moves right from `page` (locked in `mode`) while `key` is beyond its high key (BT4). With
+// `finish_splits`, a page flagged INCOMPLETE_SPLIT is first re-locked exclusively (when `mode`
+// is share), its split finished (FinishSplit with `parents`, the descent stack of the levels
+// above), and re-locked in `mode`. Returns the page locked in `mode`.
+[[nodiscard]] LockedPage MoveRight(const BtIndex& index, LockedPage page, const SearchKey& key,
+                                   storage::BufferLockMode mode, bool finish_splits,
+                                   const std::vector<StackEntry>& parents);
+// The leftmost page at `level` (share lock released; returns its block).
+[[nodiscard]] BlockNumber LeftmostAtLevel(const BtIndex& index, uint32_t level);
+// Finishes the incomplete split of the exclusively locked `left` page (BT7): inserts the
+// downlink for its right sibling into the parent (or a new root). `left` stays locked. `stack`:
+// the descent's entries for the levels above `left` (may be empty: the parent is then found
+// from the leftmost page of its level). Locks: `left`, its right sibling, then parents (README
+// "Locking"); the caller must hold no other page.
+void FinishSplit(const BtIndex& index, LockedPage& left, const std::vector<StackEntry>& stack);
+
+// --- WAL (RmgrId::kBtree) ---------------------------------------------------------------------
+inline constexpr uint8_t kWalBtInsertLeaf = 0x00;
+inline constexpr uint8_t kWalBtInsertUpper = 0x10;
+inline constexpr uint8_t kWalBtSplit = 0x20;
+inline constexpr uint8_t kWalBtNewRoot = 0x30;
+inline constexpr uint8_t kWalBtVacuum = 0x40;
+inline constexpr uint8_t kWalBtCreate = 0x50;
+
+struct WalBtInsert {   // main data of INSERT_*; block 0 data = the tuple; block 1: child
+  uint16_t offset;
+  uint16_t has_child;  // block 1 is a child whose INCOMPLETE_SPLIT is cleared
+};
+struct WalBtSplit {    // blocks 0 left, 1 right (images), 2 old right sibling, 3 child
+  uint32_t level;
+  uint32_t right_sibling;  // kNoBlock when none (no block 2)
+  uint16_t has_child;
+  uint16_t first_right_off;  // informational: offset where the new item went (0 = not known)
+  uint32_t padding;
+};
+struct WalBtNewRoot {  // blocks 0 new root (image), 1 old root (flags cleared), 2 meta (image)
+  uint32_t root;
+  uint32_t level;
+};
+struct WalBtVacuum {   // block 0 data = u16 offsets, ascending
+  uint16_t ndeleted;
+};
+
+// Runs `fn` as a critical section (STYLE.md: noexcept, a failure terminates -> PANIC).
+template <typename Fn>
+inline void CriticalSection(Fn&& fn) noexcept {
+  fn();
+}
+
+#ifdef KEEL_DEBUG
+void CallSplitHook(uint32_t level);
+#endif
+
+}  // namespace keel::access::nbtree::internal
