@@ -180,42 +180,6 @@ TransactionId GetOldestXmin() {
   }
 }
 
-void ProcArrayEndTransaction(bool all, std::span<const TransactionId> subxids,
-                             TransactionId latest_xid) noexcept {
-  ProcSlot* self = storage::CurrentProcess().proc;
-  if (self == nullptr) return;
-  if (all && self->xid.load(std::memory_order_relaxed) == 0 &&
-      self->subxid_count.load(std::memory_order_relaxed) == 0 &&
-      self->subxid_overflowed.load(std::memory_order_relaxed) == 0) {
-    self->xmin.store(0, kSc);  // read-only transaction: nothing any snapshot could contain
-    return;
-  }
-  TransamShared* shared = Transam();
-  storage::SpinLockGuard guard(&shared->completion_lock);  // X5: one bracket at a time
-  shared->completion_count.fetch_add(1, kSc);               // odd: readers retry
-  if (all) {
-    self->xid.store(0, kSc);
-    self->subxid_count.store(0, kSc);
-    self->subxid_overflowed.store(0, kSc);
-    self->xmin.store(0, kSc);
-  } else {
-    uint32_t n = std::min<uint32_t>(self->subxid_count.load(std::memory_order_relaxed),
-                                    storage::kProcMaxCachedSubxids);
-    uint32_t kept = 0;
-    for (uint32_t j = 0; j < n; ++j) {
-      const TransactionId sub(self->subxids[j].load(std::memory_order_relaxed));
-      if (std::find(subxids.begin(), subxids.end(), sub) != subxids.end()) continue;
-      self->subxids[kept++].store(sub.value(), kSc);
-    }
-    self->subxid_count.store(kept, kSc);
-  }
-  if (TransactionIdIsValid(latest_xid) &&
-      latest_xid.value() > shared->latest_completed_xid.load(std::memory_order_relaxed)) {
-    shared->latest_completed_xid.store(latest_xid.value(), kSc);  // X6
-  }
-  shared->completion_count.fetch_add(1, kSc);  // even again
-}
-
 namespace {
 
 // Clears a slot's transaction fields. Requires: inside a completion bracket.
@@ -226,7 +190,16 @@ void ClearSlotXids(ProcSlot* slot) {
   slot->xmin.store(0, kSc);
 }
 
-// A completion bracket (X5) around `fn`.
+// X6: latest_completed_xid moves up to `latest_xid` (invalid: unchanged). Requires: inside a
+// completion bracket.
+void AdvanceLatestCompleted(TransamShared* shared, TransactionId latest_xid) {
+  if (TransactionIdIsValid(latest_xid) &&
+      latest_xid.value() > shared->latest_completed_xid.load(std::memory_order_relaxed)) {
+    shared->latest_completed_xid.store(latest_xid.value(), kSc);
+  }
+}
+
+// A completion bracket (X5) around `fn`: one at a time, the count odd while it runs.
 template <typename Fn>
 void InCompletionBracket(Fn&& fn) {
   TransamShared* shared = Transam();
@@ -237,6 +210,34 @@ void InCompletionBracket(Fn&& fn) {
 }
 
 }  // namespace
+
+void ProcArrayEndTransaction(bool all, std::span<const TransactionId> subxids,
+                             TransactionId latest_xid) noexcept {
+  ProcSlot* self = storage::CurrentProcess().proc;
+  if (self == nullptr) return;
+  if (all && self->xid.load(std::memory_order_relaxed) == 0 &&
+      self->subxid_count.load(std::memory_order_relaxed) == 0 &&
+      self->subxid_overflowed.load(std::memory_order_relaxed) == 0) {
+    self->xmin.store(0, kSc);  // read-only transaction: nothing any snapshot could contain
+    return;
+  }
+  InCompletionBracket([&](TransamShared* shared) {
+    if (all) {
+      ClearSlotXids(self);
+    } else {
+      uint32_t n = std::min<uint32_t>(self->subxid_count.load(std::memory_order_relaxed),
+                                      storage::kProcMaxCachedSubxids);
+      uint32_t kept = 0;
+      for (uint32_t j = 0; j < n; ++j) {
+        const TransactionId sub(self->subxids[j].load(std::memory_order_relaxed));
+        if (std::find(subxids.begin(), subxids.end(), sub) != subxids.end()) continue;
+        self->subxids[kept++].store(sub.value(), kSc);
+      }
+      self->subxid_count.store(kept, kSc);
+    }
+    AdvanceLatestCompleted(shared, latest_xid);
+  });
+}
 
 void ProcArrayTransferTransaction(ProcSlot* target) noexcept {
   ProcSlot* self = storage::CurrentProcess().proc;
@@ -257,9 +258,7 @@ void ProcArrayTransferTransaction(ProcSlot* target) noexcept {
 void ProcArrayEndPreparedTransaction(ProcSlot* slot, TransactionId latest_xid) noexcept {
   InCompletionBracket([&](TransamShared* shared) {
     ClearSlotXids(slot);
-    if (latest_xid.value() > shared->latest_completed_xid.load(std::memory_order_relaxed)) {
-      shared->latest_completed_xid.store(latest_xid.value(), kSc);  // X6
-    }
+    AdvanceLatestCompleted(shared, latest_xid);
   });
 }
 

@@ -89,28 +89,21 @@ std::string StatePath(TransactionId xid) {
               Format("%s \"%s\": %s", what, path.c_str(), ErrnoText(saved_errno).c_str()));
 }
 
-void FsyncPath(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
-  if (fd < 0) ThrowFileError("could not open file", path, errno);
-  if (::fsync(fd) != 0) {
-    const int saved = errno;
-    ::close(fd);
-    ThrowFileError("could not fsync file", path, saved);
-  }
-  ::close(fd);
+void SyncDirectory(const std::string& dir) {
+  if (storage::FsyncDirectory(dir) != 0) ThrowFileError("could not fsync file", dir, errno);
 }
 
 // T4: temp file, fsync, rename, fsync the directory: a crash leaves the old or the new file.
 void WriteStateFile(TransactionId xid, std::span<const std::byte> data) {
   const std::string dir = DirectoryPath();
   if (::mkdir(dir.c_str(), 0700) == 0) {
-    FsyncPath(DataDirectory(), /*directory=*/true);
+    SyncDirectory(DataDirectory());
   } else if (errno != EEXIST) {
     ThrowFileError("could not create directory", dir, errno);
   }
   const std::string path = StatePath(xid);
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int fd = storage::FileOpen(tmp, O_WRONLY | O_CREAT | O_TRUNC);
   if (fd < 0) ThrowFileError("could not create file", tmp, errno);
   const uint32_t crc = Crc32c(data.data(), data.size());
   bool ok = storage::FileWriteAt(fd, data.data(), data.size(), 0) ==
@@ -118,12 +111,12 @@ void WriteStateFile(TransactionId xid, std::span<const std::byte> data) {
             storage::FileWriteAt(fd, &crc, sizeof(crc), static_cast<off_t>(data.size())) ==
                 static_cast<ssize_t>(sizeof(crc));
   const char* what = "could not write file";
-  if (ok && ::fsync(fd) != 0) {
+  if (ok && storage::FileSync(fd) != 0) {
     ok = false;
     what = "could not fsync file";
   }
   const int saved = errno;
-  ::close(fd);
+  storage::FileClose(fd);
   if (!ok) {
     ::unlink(tmp.c_str());
     ThrowFileError(what, tmp, saved == 0 ? ENOSPC : saved);
@@ -133,29 +126,29 @@ void WriteStateFile(TransactionId xid, std::span<const std::byte> data) {
     ::unlink(tmp.c_str());
     ThrowFileError("could not rename file", tmp, rename_errno);
   }
-  FsyncPath(dir, /*directory=*/true);
+  SyncDirectory(dir);
 }
 
 // Reads and verifies a state file: false (with `*why`) when its contents are corrupt.
 // Throws a file-access error when it cannot be opened or read.
 bool ReadStateFile(const std::string& path, TwoPhaseState* out, std::string* why) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = storage::FileOpen(path, O_RDONLY);
   if (fd < 0) ThrowFileError("could not open file", path, errno);
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     const int saved = errno;
-    ::close(fd);
+    storage::FileClose(fd);
     ThrowFileError("could not stat file", path, saved);
   }
   if (st.st_size < static_cast<off_t>(sizeof(uint32_t)) || st.st_size > (64 << 20)) {
-    ::close(fd);
+    storage::FileClose(fd);
     *why = Format("The file has an invalid size (%lld bytes).", static_cast<long long>(st.st_size));
     return false;
   }
   std::vector<std::byte> bytes(static_cast<size_t>(st.st_size));
   const ssize_t n = storage::FileReadAt(fd, bytes.data(), bytes.size(), 0);
   const int read_errno = errno;
-  ::close(fd);
+  storage::FileClose(fd);
   if (n < 0) ThrowFileError("could not read file", path, read_errno);
   if (n != static_cast<ssize_t>(bytes.size())) {
     *why = "The file is shorter than it was a moment ago.";
