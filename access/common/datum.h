@@ -53,6 +53,12 @@ using Datum = uint64_t;
 [[nodiscard]] constexpr Datum Float8GetDatum(double v) { return std::bit_cast<uint64_t>(v); }
 [[nodiscard]] constexpr double DatumGetFloat8(Datum d) { return std::bit_cast<double>(d); }
 
+// Orders two non-null values of one type: < 0, 0, > 0 (btree support function 1,
+// BTORDER_PROC). `arg` carries what the function needs beyond the values (a collation, a type's
+// modifiers); may be null. Never called with a NULL value. Used by index keys (index_tuple.h)
+// and scan keys (access/index/scan_key.h) alike.
+using DatumCompareFn = int (*)(Datum a, Datum b, const void* arg);
+
 // By-reference values: the Datum is the address. The pointee's owner is whoever made the
 // Datum (a tuple buffer for deformed values, the caller for values passed to HeapFormTuple).
 [[nodiscard]] inline Datum PointerGetDatum(const void* p) {

@@ -256,13 +256,13 @@ std::string TextOut(Datum d) {
 
 }  // namespace
 
-int32_t BtInt2Cmp(Datum a, Datum b) { return Cmp3(DatumGetInt16(a), DatumGetInt16(b)); }
-int32_t BtInt4Cmp(Datum a, Datum b) { return Cmp3(DatumGetInt32(a), DatumGetInt32(b)); }
-int32_t BtInt8Cmp(Datum a, Datum b) { return Cmp3(DatumGetInt64(a), DatumGetInt64(b)); }
-int32_t BtOidCmp(Datum a, Datum b) { return Cmp3(DatumGetUInt32(a), DatumGetUInt32(b)); }
-int32_t BtBoolCmp(Datum a, Datum b) { return Cmp3(DatumGetBool(a), DatumGetBool(b)); }
+int BtInt2Cmp(Datum a, Datum b, const void* /*arg*/) { return Cmp3(DatumGetInt16(a), DatumGetInt16(b)); }
+int BtInt4Cmp(Datum a, Datum b, const void* /*arg*/) { return Cmp3(DatumGetInt32(a), DatumGetInt32(b)); }
+int BtInt8Cmp(Datum a, Datum b, const void* /*arg*/) { return Cmp3(DatumGetInt64(a), DatumGetInt64(b)); }
+int BtOidCmp(Datum a, Datum b, const void* /*arg*/) { return Cmp3(DatumGetUInt32(a), DatumGetUInt32(b)); }
+int BtBoolCmp(Datum a, Datum b, const void* /*arg*/) { return Cmp3(DatumGetBool(a), DatumGetBool(b)); }
 
-int32_t BtFloat8Cmp(Datum a, Datum b) {
+int BtFloat8Cmp(Datum a, Datum b, const void* /*arg*/) {
   const double x = DatumGetFloat8(a);
   const double y = DatumGetFloat8(b);
   // PostgreSQL's float8 ordering: NaN equals NaN and sorts above every other value.
@@ -271,7 +271,7 @@ int32_t BtFloat8Cmp(Datum a, Datum b) {
   return Cmp3(x, y);  // -0 == 0
 }
 
-int32_t BtTextCmpC(Datum a, Datum b) {
+int BtTextCmpC(Datum a, Datum b, const void* /*arg*/) {
   const std::span<const std::byte> x = VarDataSpan(DatumGetPointer(a));
   const std::span<const std::byte> y = VarDataSpan(DatumGetPointer(b));
   const size_t n = std::min(x.size(), y.size());
@@ -306,7 +306,7 @@ int32_t IndexCompareColumn(const IndexKeyColumn& col, Datum a, bool a_null, Datu
     const int32_t null_is_greater = col.nulls_first ? -1 : 1;
     return a_null ? null_is_greater : -null_is_greater;
   }
-  const int32_t c = col.compare(a, b);
+  const int c = col.compare(a, b, col.compare_arg);
   const int32_t s = c < 0 ? -1 : (c > 0 ? 1 : 0);
   return col.descending ? -s : s;
 }

@@ -96,14 +96,12 @@ void IndexDeformTuple(const TupleDesc& desc, const IndexTupleHeader* tuple,
 [[nodiscard]] bool IndexAttIsNull(const IndexTupleHeader* tuple, int col_idx);
 
 // --- key comparison ---------------------------------------------------------------------------
-// Three-way comparison of two non-null values of one type: < 0, 0, > 0 (PostgreSQL's btree
-// support function 1).
-using IndexCompareFn = int32_t (*)(Datum a, Datum b);
 // Text form of a value, for error details ("Key (id)=(42) already exists.").
 using IndexOutputFn = std::string (*)(Datum value);
 
 struct IndexKeyColumn {
-  IndexCompareFn compare = nullptr;
+  DatumCompareFn compare = nullptr;  // datum.h: three-way, never sees NULL
+  const void* compare_arg = nullptr;
   IndexOutputFn output = nullptr;
   bool descending = false;
   bool nulls_first = false;  // IT5: default NULLS LAST for ASC, NULLS FIRST for DESC
@@ -131,12 +129,13 @@ struct IndexKeyDesc {
                                          Datum b, bool b_null);
 
 // Built-in comparators (exposed for tests and the catalog).
-[[nodiscard]] int32_t BtInt2Cmp(Datum a, Datum b);
-[[nodiscard]] int32_t BtInt4Cmp(Datum a, Datum b);
-[[nodiscard]] int32_t BtInt8Cmp(Datum a, Datum b);
-[[nodiscard]] int32_t BtOidCmp(Datum a, Datum b);
-[[nodiscard]] int32_t BtBoolCmp(Datum a, Datum b);
-[[nodiscard]] int32_t BtFloat8Cmp(Datum a, Datum b);  // NaN sorts above everything, = NaN
-[[nodiscard]] int32_t BtTextCmpC(Datum a, Datum b);   // varlenas, any inline header
+[[nodiscard]] int BtInt2Cmp(Datum a, Datum b, const void* arg = nullptr);
+[[nodiscard]] int BtInt4Cmp(Datum a, Datum b, const void* arg = nullptr);
+[[nodiscard]] int BtInt8Cmp(Datum a, Datum b, const void* arg = nullptr);
+[[nodiscard]] int BtOidCmp(Datum a, Datum b, const void* arg = nullptr);
+[[nodiscard]] int BtBoolCmp(Datum a, Datum b, const void* arg = nullptr);
+// BtFloat8Cmp: NaN sorts above everything and equals NaN.
+[[nodiscard]] int BtFloat8Cmp(Datum a, Datum b, const void* arg = nullptr);
+[[nodiscard]] int BtTextCmpC(Datum a, Datum b, const void* arg = nullptr);  // varlenas, C order
 
 }  // namespace keel::access

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "access/common/index_tuple.h"
 #include "access/common/relation.h"
 #include "access/index/scan_key.h"
 
@@ -25,6 +26,7 @@ struct IndexColumn {
   Oid collation;                    // pg_collation oid, 0 when not collatable
   DatumCompareFn compare = nullptr; // order of two non-null values (key columns; IX6)
   const void* compare_arg = nullptr;
+  IndexOutputFn output = nullptr;   // text form of a value, for 23505's detail (key columns)
 };
 
 // An open index. `rel` is the index's own relation: its files, its name for messages, the

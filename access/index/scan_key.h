@@ -33,11 +33,6 @@ inline constexpr uint32_t kSkIsNull = 0x0001;         // the argument is NULL (n
 inline constexpr uint32_t kSkSearchNull = 0x0040;     // column IS NULL (no strategy/argument)
 inline constexpr uint32_t kSkSearchNotNull = 0x0080;  // column IS NOT NULL
 
-// Orders two non-null values of the key column's type: < 0, 0, > 0 (btree support function 1,
-// BTORDER_PROC). `arg` carries what the function needs beyond the values (a collation, a
-// type's modifiers); may be null. Never called with a NULL value (IX6).
-using DatumCompareFn = int (*)(Datum a, Datum b, const void* arg);
-
 // One condition: `index column <strategy> argument`, or a NULL test by flags.
 // Keel departs from PostgreSQL here (IX5): the key carries the column's three-way comparator
 // and the strategy says how to read its result, instead of a boolean operator function; one

@@ -98,7 +98,7 @@ struct BtScan::State {
       const IndexKeyColumn& col = index.keys->keys[static_cast<size_t>(k.attno)];
       int32_t c = 0;
       if (!n[k.attno]) {
-        c = col.compare(v[k.attno], k.argument);
+        c = col.compare(v[k.attno], k.argument, col.compare_arg);
         if (Satisfies(k.strategy, c)) continue;
       }
       if (required[i]) {
