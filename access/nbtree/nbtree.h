@@ -20,6 +20,10 @@
 #include "access/common/relation.h"
 #include "storage/page/item_pointer.h"
 
+namespace keel::access {
+class IndexBuildSource;  // access/index/indexam.h
+}
+
 namespace keel::access::nbtree {
 
 // An open B+tree index. `rel.locator` names its files, `rel.name` appears in messages.
@@ -43,6 +47,22 @@ void BtCreateIndex(const BtIndex& index);
 // "%s"` for too large entries. Requires: an active transaction when unique.
 void BtInsert(const BtIndex& index, const Relation* heap, std::span<const Datum> values,
               std::span<const bool> isnull, storage::ItemPointer heap_tid);
+
+// --- bulk build (CREATE INDEX) --------------------------------------------------------------
+struct BtBuildOptions {
+  int fillfactor = 90;             // leaf pages are filled to this percent (10..100)
+  size_t sort_memory_bytes = 0;    // the sort's budget; 0: maintenance_work_mem
+};
+struct BtBuildStats {
+  uint64_t heap_tuples = 0;        // rows the source offered
+  uint64_t index_tuples = 0;       // entries made
+};
+// CREATE INDEX: creates the index's storage (as BtCreateIndex) and fills it with one entry per
+// row of `source` (README "Bulk build"). With index.unique, two rows offered alive with equal
+// keys and no NULL key column fail with 23505 (as BtInsert's message and detail).
+// Requires: an active transaction; nobody else uses the index (AccessExclusiveLock).
+[[nodiscard]] BtBuildStats BtBuild(const BtIndex& index, IndexBuildSource& source,
+                                   const BtBuildOptions& options = {});
 
 // --- scans ----------------------------------------------------------------------------------
 enum class BtStrategy : uint8_t { kLess = 1, kLessEqual = 2, kEqual = 3, kGreaterEqual = 4, kGreater = 5 };
