@@ -146,8 +146,8 @@ void Split(const BtIndex& index, LockedPage& left, std::vector<StackEntry>& stac
     AddOrThrow(rtemp->page(), items[i].data, items[i].size, roff++, index);
   }
 
-  auto [rbuf, rblock] = storage::ExtendBuffer(index.rel.locator, ForkNumber::kMain);
-  LockedPage right = LockedPage::Adopt(rbuf);
+  LockedPage right = AllocatePage(index);  // a recycled page or a new one (BT19)
+  const BlockNumber rblock = right.block();
   Opaque(ltemp->page())->left = lop.left;
   Opaque(ltemp->page())->right = rblock.value();
   Opaque(rtemp->page())->left = left.block().value();
@@ -243,8 +243,8 @@ void NewRoot(const BtIndex& index, LockedPage& left, LockedPage& right) {
   IndexTuple downlink = MakePivot(*index.keys, Item(left.page(), kHighKey), true, right.block().value());
   AddOrThrow(temp->page(), minf.data(), minf.size(), 1, index);
   AddOrThrow(temp->page(), downlink.data(), downlink.size(), 2, index);
-  auto [nbuf, nblock] = storage::ExtendBuffer(index.rel.locator, ForkNumber::kMain);
-  LockedPage root = LockedPage::Adopt(nbuf);
+  LockedPage root = AllocatePage(index);  // a recycled page or a new one (BT19)
+  const BlockNumber nblock = root.block();
   LockedPage meta(index, kBtMetaBlock, BufferLockMode::kExclusive);
   transam::WalRecordBuilder wal;
   WalBtNewRoot rec{nblock.value(), level};
@@ -446,7 +446,8 @@ bool CheckUnique(const BtIndex& index, const Relation& heap, LockedPage& first, 
 LockedPage MoveRightCoupled(const BtIndex& index, LockedPage page, const SearchKey& full) {
   for (;;) {
     const Page p = page.page();
-    if (IsRightmost(p) || CompareKeyToItem(*index.keys, full, p, kHighKey) < 0) return page;
+    // BT18: never insert into a half-dead page; its right sibling took over its key range.
+    if (!IsDead(p) && (IsRightmost(p) || CompareKeyToItem(*index.keys, full, p, kHighKey) < 0)) return page;
     LockedPage next(index, BlockNumber(Opaque(p)->right), BufferLockMode::kExclusive);
     if ((Opaque(next.page())->flags & kBtIncompleteSplit) != 0) FinishSplit(index, next, {});
     page = std::move(next);

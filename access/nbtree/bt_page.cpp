@@ -184,6 +184,19 @@ LockedPage MoveRight(const BtIndex& index, LockedPage page, const SearchKey& key
   const int32_t cmpval = key.nextkey ? 0 : 1;
   for (;;) {
     storage::Page p = page.page();
+    if (IsDead(p)) {
+      // BT18: a half-dead or deleted page (reached by a stale downlink or right link) holds
+      // nothing; its right link leads on to the live page that took over its key range.
+      if (IsRightmost(p)) {
+        throw Error(sqlstate::kDataCorrupted,
+                    Format("deleted page %u is rightmost in index \"%s\"", page.block().value(),
+                           index.rel.name.c_str()));
+      }
+      const BlockNumber right(Opaque(p)->right);
+      page.Release();
+      page = LockedPage(index, right, mode);
+      continue;
+    }
     if (finish_splits && (Opaque(p)->flags & kBtIncompleteSplit) != 0) {
       // BT7: never go on from (or move right onto the downlink-less right half of) a page whose
       // split is incomplete. Finishing needs the exclusive lock; the flag may be cleared by
@@ -253,7 +266,14 @@ BlockNumber LeftmostAtLevel(const BtIndex& index, uint32_t level) {
   for (;;) {
     LockedPage p(index, block, storage::BufferLockMode::kShare);
     const uint32_t l = Opaque(p.page())->level;
-    if (l == level) return block;
+    if (l == level) {
+      // BT18: a stale downlink may lead to a deleted page; the live leftmost page is right of it.
+      while (IsDead(p.page()) && !IsRightmost(p.page())) {
+        block = BlockNumber(Opaque(p.page())->right);
+        p = LockedPage(index, block, storage::BufferLockMode::kShare);
+      }
+      return block;
+    }
     if (l < level) {
       throw Error(sqlstate::kInternalError,
                   Format("index \"%s\" has no level %u", index.rel.name.c_str(), level));

@@ -3,6 +3,7 @@
 // the scan from "required" keys, mark/restore. README.md ("Scanning", BT10).
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "access/nbtree/nbtree_internal.h"
 #include "backend/utils/error/error.h"
@@ -32,6 +33,9 @@ struct Position {
   uint32_t left = kNoBlock;
   uint32_t right = kNoBlock;
   bool more = false;  // more pages to read in the scan direction
+  // Backward scans: a copy of the lowest entry of the last non-empty page read; everything at
+  // or above it was read. Re-finds the position when the page read last was deleted (BT10).
+  IndexTuple low;
 };
 
 bool IsUpperBound(BtStrategy s) { return s == BtStrategy::kLess || s == BtStrategy::kLessEqual; }
@@ -60,6 +64,7 @@ struct BtScan::State {
   Position pos;
   Position mark;
   bool marked = false;
+  SearchKey start_key;  // the positioning key of Start (nkeys 0: none); values owned by `keys`
 
   State(const BtIndex& idx, std::vector<BtScanKey> k, ScanDirection d) : index(idx), dir(d) { SetKeys(std::move(k)); }
 
@@ -127,6 +132,10 @@ struct BtScan::State {
     pos.block = page.block();
     pos.left = Opaque(p)->left;
     pos.right = Opaque(p)->right;
+    if (IsDead(p)) {  // BT18: reached by a right link; empty, skipped by its right link
+      pos.more = dir == ScanDirection::kForward ? pos.right != kNoBlock : pos.left != kNoBlock;
+      return;
+    }
     bool stop = false;
     auto take = [&](OffsetNumber off) {
       if (!Check(p, off, &stop)) return;
@@ -138,6 +147,10 @@ struct BtScan::State {
     };
     const OffsetNumber first = FirstData(p);
     const OffsetNumber max = MaxOff(p);
+    if (dir == ScanDirection::kBackward && first <= max) {
+      const IndexTupleHeader* lowest = Item(p, first);
+      pos.low = IndexTuple(lowest->bytes(), lowest->Size());
+    }
     if (dir == ScanDirection::kForward) {
       for (OffsetNumber off = std::max(start, first); off <= max && !stop; ++off) take(off);
       pos.more = !stop && pos.right != kNoBlock;
@@ -147,21 +160,54 @@ struct BtScan::State {
     }
   }
 
-  // The page left of pos.block now: from the remembered left link, move right until the
-  // page whose right link is pos.block (pages split only to the right and are never deleted).
-  LockedPage WalkLeft() {
-    BlockNumber block(pos.left);
-    for (;;) {
-      LockedPage page(index, block, BufferLockMode::kShare);
-      const BtPageOpaque* o = Opaque(page.page());
-      if (o->right == pos.block.value()) return page;
-      if (o->right == kNoBlock) {
-        throw Error(sqlstate::kDataCorrupted,
-                    Format("could not find left sibling of block %u in index \"%s\"",
-                           pos.block.value(), index.rel.name.c_str()));
+  // The live page left of pos.block now (BT10, BT18): from the remembered left link, move
+  // right until a live page whose right link is pos.block or a dead page known to lie between
+  // (dead pages are empty; a half-dead one is still linked, a deleted one keeps the links it
+  // had). Each dead page met that way is added to the targets and the walk restarts from its
+  // left link. nullopt when pos.block itself was deleted since it was read (no page links to
+  // it any more): the caller re-finds the position by key. Invalid page: the left end.
+  std::optional<LockedPage> WalkLeft() {
+    std::vector<uint32_t> targets{pos.block.value()};
+    auto is_target = [&](uint32_t b) { return std::find(targets.begin(), targets.end(), b) != targets.end(); };
+    uint32_t start = pos.left;
+    for (int restarts = 0; restarts < 100000; ++restarts) {
+      if (start == kNoBlock) return LockedPage();
+      BlockNumber block(start);
+      for (;;) {
+        LockedPage page(index, block, BufferLockMode::kShare);
+        const BtPageOpaque* o = Opaque(page.page());
+        if (is_target(o->right)) {
+          if (!IsDead(page.page())) return page;
+          targets.push_back(block.value());
+          start = o->left;
+          break;
+        }
+        if (o->right == kNoBlock) return std::nullopt;  // walked past: pos.block was unlinked
+        block = BlockNumber(o->right);
       }
-      block = BlockNumber(o->right);
     }
+    throw Error(sqlstate::kDataCorrupted,
+                Format("could not find left sibling of block %u in index \"%s\"", pos.block.value(),
+                       index.rel.name.c_str()));
+  }
+
+  // Backward: the page read last was deleted after it was read. Descend again to the position
+  // just below what was read (the lowest entry seen, else the start key) and read from there.
+  void RefindBackward() {
+    SearchKey key;
+    if (!pos.low.empty()) {
+      MakeKeyFromTuple(*index.keys, pos.low.header(), true, &key);
+      key.nextkey = false;  // entries < the lowest one read
+    } else if (start_key.nkeys > 0) {
+      key = start_key;
+    } else {  // nothing read yet by a scan from the right end: start over there
+      LockedPage page = Endpoint(true);
+      ReadPage(page, MaxOff(page.page()));
+      return;
+    }
+    LockedPage page = Descend(index, key, BufferLockMode::kShare, nullptr);
+    const OffsetNumber off = BinarySearch(*index.keys, key, page.page());
+    ReadPage(page, static_cast<OffsetNumber>(off - 1));  // keeps pos.low unless it reads more
   }
 
   // The leftmost / rightmost leaf.
@@ -172,6 +218,11 @@ struct BtScan::State {
     for (;;) {
       LockedPage page(index, block, BufferLockMode::kShare);
       Page p = page.page();
+      while (IsDead(p) && !IsRightmost(p)) {  // BT18: reached by a stale downlink
+        const BlockNumber right(Opaque(p)->right);
+        page = LockedPage(index, right, BufferLockMode::kShare);
+        p = page.page();
+      }
       if (rightmost) {
         while (!IsRightmost(p)) {  // the page split since we read its parent
           const BlockNumber right(Opaque(p)->right);
@@ -211,6 +262,7 @@ struct BtScan::State {
       strict = IsStrict(use->strategy);
       if (eq == nullptr) break;
     }
+    start_key = SearchKey{};
     if (sk.nkeys == 0) {
       LockedPage page = Endpoint(!forward);
       ReadPage(page, forward ? 1 : MaxOff(page.page()));
@@ -219,6 +271,7 @@ struct BtScan::State {
     // Forward: the first entry >= key (> for a strict bound). Backward: the last entry <= key
     // (< for a strict bound) = one before the first entry > key (>= key).
     sk.nextkey = forward ? strict : !strict;
+    start_key = sk;
     LockedPage page = Descend(index, sk, BufferLockMode::kShare, nullptr);
     const OffsetNumber off = BinarySearch(*index.keys, sk, page.page());
     ReadPage(page, forward ? off : static_cast<OffsetNumber>(off - 1));
@@ -246,8 +299,14 @@ bool BtScan::Next(storage::ItemPointer* heap_tid, IndexTuple* tuple) {
       LockedPage page(s.index, BlockNumber(pos.right), BufferLockMode::kShare);
       s.ReadPage(page, 1);
     } else {
-      LockedPage page = s.WalkLeft();
-      s.ReadPage(page, MaxOff(page.page()));
+      std::optional<LockedPage> page = s.WalkLeft();
+      if (!page.has_value()) {
+        s.RefindBackward();
+      } else if (!page->valid()) {
+        pos.more = false;  // the left end: every page left of pos.block was deleted
+      } else {
+        s.ReadPage(*page, MaxOff(page->page()));
+      }
     }
   }
 }

@@ -61,11 +61,13 @@ BtBulkDeleteStats BtBulkDelete(const BtIndex& index,
       storage::PageSetLsn(p, lsn);
     });
   });
+  PageDeletionPass(index, &stats);  // README "Page deletion and recycling"
   return stats;
 }
 
 BtBulkDeleteStats BtVacuumCleanup(const BtIndex& index) {
   BtBulkDeleteStats stats;
+  PageDeletionPass(index, &stats);  // README "Page deletion and recycling"
   BlockNumber block = LeftmostAtLevel(index, 0);
   for (;;) {
     LockedPage page(index, block, BufferLockMode::kShare);

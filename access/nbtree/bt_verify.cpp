@@ -2,6 +2,7 @@
 // pages, high keys, parent/child key ranges, and optionally heap rows against entries.
 // README.md ("Verifier", BT1-BT8).
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "access/nbtree/nbtree_internal.h"
 #include "access/transam/xact.h"
 #include "backend/utils/error/format.h"
+#include "storage/smgr/smgr.h"
 
 namespace keel::access::nbtree {
 
@@ -28,6 +30,7 @@ struct PageInfo {
   uint32_t block = 0;
   uint32_t left = kNoBlock, right = kNoBlock;
   uint16_t flags = 0;
+  bool dead = false;  // HALF_DEAD leaf or an internal page of a half-dead subtree (BT20)
   std::optional<IndexTuple> hikey;
   std::optional<IndexTuple> first, last;  // first / last real item (not minus infinity)
   std::vector<Downlink> downlinks;
@@ -41,6 +44,7 @@ class Verifier {
     uint32_t root = 0, root_level = 0;
     if (!CheckMeta(&root, &root_level)) return problems_;
     stats_->levels = static_cast<int>(root_level) + 1;
+    ScanDeadPages();
     std::vector<std::vector<PageInfo>> levels(root_level + 1);
     uint32_t leftmost = root;
     for (int level = static_cast<int>(root_level); level >= 0; --level) {
@@ -91,6 +95,48 @@ class Verifier {
     return true;
   }
 
+  // BT20: every block of the file, in physical order: counts DELETED and HALF_DEAD pages and
+  // collects the internal pages of half-dead subtrees (from each half-dead leaf's top down the
+  // single downlinks), which level chains still link but no downlink reaches.
+  void ScanDeadPages() {
+    const uint32_t nblocks = storage::SmgrNBlocks(index_.rel.locator, ForkNumber::kMain).value();
+    std::vector<std::pair<uint32_t, uint32_t>> half_dead;  // (leaf, top)
+    for (uint32_t b = 1; b < nblocks; ++b) {
+      LockedPage lp(index_, BlockNumber(b), BufferLockMode::kShare);
+      const Page p = lp.page();
+      if (storage::PageIsNew(p)) continue;
+      const BtPageOpaque* o = Opaque(p);
+      if ((o->flags & kBtDeleted) != 0) {
+        ++stats_->deleted_pages;
+        deleted_.insert(b);
+        if ((o->flags & kBtHalfDead) != 0) Problem("block %u: both DELETED and HALF_DEAD", b);
+      } else if ((o->flags & kBtHalfDead) != 0) {
+        ++stats_->half_dead_pages;
+        if ((o->flags & kBtLeaf) == 0) Problem("block %u: internal page flagged HALF_DEAD", b);
+        if (MaxOff(p) >= FirstData(p)) Problem("block %u: half-dead page holds entries", b);
+        half_dead.emplace_back(b, static_cast<uint32_t>(o->xact));
+      }
+    }
+    for (const auto& [leaf, top] : half_dead) {
+      uint32_t block = top;
+      for (int depth = 0; block != leaf && depth < 64; ++depth) {
+        if (block == 0 || block >= nblocks) {
+          Problem("half-dead block %u: top %u is not a block of the index", leaf, block);
+          break;
+        }
+        LockedPage lp(index_, BlockNumber(block), BufferLockMode::kShare);
+        const Page p = lp.page();
+        if (storage::PageIsNew(p) || IsLeaf(p) || IsDead(p) || MaxOff(p) != FirstData(p)) {
+          Problem("half-dead block %u: subtree page %u is not an internal page with one downlink", leaf, block);
+          break;
+        }
+        detached_.insert(block);
+        block = Item(p, FirstData(p))->tid_block;
+      }
+      if (block != leaf) Problem("half-dead block %u: its subtree from %u does not lead to it", leaf, top);
+    }
+  }
+
   bool Less(const IndexTupleHeader* a, bool ap, const IndexTupleHeader* b, bool bp) const {
     return CompareTuples(keys_, a, ap, b, bp) < 0;
   }
@@ -116,7 +162,11 @@ class Verifier {
       ++stats_->pages;
       if (o->level != level) Problem("block %u: level %u, expected %u", block, o->level, level);
       if (((o->flags & kBtLeaf) != 0) != (level == 0)) Problem("block %u: leaf flag wrong for level %u", block, level);
-      if ((o->flags & (kBtDeleted | kBtHalfDead | kBtMeta)) != 0) Problem("block %u: unexpected flags 0x%x", block, o->flags);
+      if ((o->flags & kBtMeta) != 0) Problem("block %u: unexpected flags 0x%x", block, o->flags);
+      // BT20: a deleted page is in no level chain; a half-dead leaf and the internal pages of its
+      // subtree still are (until stage 2) but have no downlink.
+      if ((o->flags & kBtDeleted) != 0) Problem("block %u: deleted page reachable by a right link at level %u", block, level);
+      info.dead = (o->flags & (kBtDeleted | kBtHalfDead)) != 0 || detached_.count(block) != 0;
       if (o->left != prev) Problem("block %u: left link %u, but its left sibling is %u", block, o->left, prev);
       if ((o->flags & kBtIncompleteSplit) != 0) {
         ++stats_->incomplete_splits;
@@ -201,11 +251,24 @@ class Verifier {
     const bool child_leaf = level == 1;
     size_t ri = 0;
     const Range* cur = nullptr;
+    for (const Range& r : ranges) {
+      if (deleted_.count(r.child) != 0) Problem("level %u: downlink to deleted block %u", level, r.child);
+    }
+    const PageInfo* prev_live = nullptr;
     for (size_t ci = 0; ci < children.size(); ++ci) {
       const PageInfo& c = children[ci];
+      if (c.dead) {  // BT20: no downlink; its range went to its right sibling
+        if (ri < ranges.size() && ranges[ri].child == c.block) {
+          Problem("block %u (level %u) is half-dead but still has a downlink", c.block, level - 1);
+          ++ri;
+        }
+        continue;
+      }
+      const PageInfo* left_live = prev_live;
+      prev_live = &c;
       if (ri < ranges.size() && ranges[ri].child == c.block) {
         cur = &ranges[ri++];
-      } else if (ci == 0 || (children[ci - 1].flags & kBtIncompleteSplit) == 0) {
+      } else if (left_live == nullptr || (left_live->flags & kBtIncompleteSplit) == 0) {
         Problem("block %u (level %u) has no downlink and its left sibling's split is complete",
                 c.block, level - 1);
       }
@@ -223,8 +286,10 @@ class Verifier {
       if (cur->upper != nullptr && c.last && !Less(c.last->header(), !child_leaf, cur->upper, true)) {
         Problem("block %u: last item not below its parent's next separator", c.block);
       }
-      const bool chain_end = ci + 1 == children.size() ||
-                             (ri < ranges.size() && ranges[ri].child == children[ci + 1].block);
+      size_t next = ci + 1;  // the next live child
+      while (next < children.size() && children[next].dead) ++next;
+      const bool chain_end = next == children.size() ||
+                             (ri < ranges.size() && ranges[ri].child == children[next].block);
       if (chain_end) {
         if (cur->upper == nullptr) {
           if (c.right != kNoBlock) Problem("block %u: should be rightmost at level %u", c.block, level - 1);
@@ -273,6 +338,8 @@ class Verifier {
   const IndexKeyDesc& keys_;
   BtVerifyStats* stats_;
   std::vector<std::string> problems_;
+  std::set<uint32_t> deleted_;   // DELETED blocks
+  std::set<uint32_t> detached_;  // internal pages of half-dead subtrees
 };
 
 }  // namespace

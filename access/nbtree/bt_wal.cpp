@@ -101,6 +101,41 @@ void BtreeRedo(const DecodedRecord& record) {
       });
       break;
     }
+    case kWalBtMarkHalfDead: {
+      const auto rec = MainData<WalBtMarkHalfDead>(record, "mark half-dead");
+      RedoBlock(record, 0, [&](storage::Page page, const transam::DecodedBlockRef&) {
+        Opaque(page)->flags |= kBtHalfDead;
+        Opaque(page)->xact = rec.top;
+      });
+      RedoBlock(record, 1, [&](storage::Page page, const transam::DecodedBlockRef&) {
+        const auto next = static_cast<storage::OffsetNumber>(rec.poffset + 1);
+        Item(page, rec.poffset)->tid_block = Item(page, next)->tid_block;
+        storage::PageIndexTupleDelete(page, next);
+      });
+      break;
+    }
+    case kWalBtUnlinkPage: {
+      const auto rec = MainData<WalBtUnlinkPage>(record, "unlink page");
+      RedoBlock(record, 0, [&](storage::Page page, const transam::DecodedBlockRef&) {
+        BtPageOpaque* o = Opaque(page);
+        o->flags = static_cast<uint16_t>((o->flags & ~kBtHalfDead) | kBtDeleted);
+        o->xact = rec.xact;
+      });
+      if (rec.left != kNoBlock) {
+        RedoBlock(record, 1, [&](storage::Page page, const transam::DecodedBlockRef&) {
+          Opaque(page)->right = rec.right;
+        });
+      }
+      RedoBlock(record, 2, [&](storage::Page page, const transam::DecodedBlockRef&) {
+        Opaque(page)->left = rec.left;
+      });
+      if (rec.has_leaf != 0) {
+        RedoBlock(record, 3, [&](storage::Page page, const transam::DecodedBlockRef&) {
+          Opaque(page)->xact = rec.next_top;
+        });
+      }
+      break;
+    }
     default:
       Panic("btree redo: unknown record info 0x%02x", record.info);
   }
@@ -114,6 +149,8 @@ const char* BtreeIdentify(uint8_t info) {
     case kWalBtNewRoot: return "NEWROOT";
     case kWalBtVacuum: return "VACUUM";
     case kWalBtCreate: return "CREATE";
+    case kWalBtMarkHalfDead: return "MARK_HALF_DEAD";
+    case kWalBtUnlinkPage: return "UNLINK_PAGE";
     default: return nullptr;
   }
 }
@@ -143,6 +180,18 @@ std::string BtreeDescribe(const DecodedRecord& record) {
       return Format("ndeleted %u", MainData<WalBtVacuum>(record, "vacuum").ndeleted);
     }
     case kWalBtCreate: return "meta and root";
+    case kWalBtMarkHalfDead: {
+      if (record.main_data.size() < sizeof(WalBtMarkHalfDead)) return "(short)";
+      const auto rec = MainData<WalBtMarkHalfDead>(record, "mark half-dead");
+      return Format("top %u, parent offset %u", rec.top, rec.poffset);
+    }
+    case kWalBtUnlinkPage: {
+      if (record.main_data.size() < sizeof(WalBtUnlinkPage)) return "(short)";
+      const auto rec = MainData<WalBtUnlinkPage>(record, "unlink page");
+      return Format("left %d, right %u, xact %llu%s", rec.left == kNoBlock ? -1 : static_cast<int>(rec.left),
+                    rec.right, static_cast<unsigned long long>(rec.xact),
+                    rec.has_leaf != 0 ? Format(", leaf's next top %u", rec.next_top).c_str() : "");
+    }
     default: return "";
   }
 }

@@ -107,13 +107,18 @@ struct BtBulkDeleteStats {
   uint64_t pages = 0;            // leaf pages visited
   uint64_t tuples_removed = 0;
   uint64_t tuples_remaining = 0;
+  uint64_t pages_deleted = 0;    // pages this call marked DELETED (leaves and internal pages)
+  uint64_t pages_free = 0;       // DELETED pages found recyclable and put in the free space map
 };
 // Removes every leaf entry whose heap tid `dead(tid)` says is dead (WAL-logged per page).
 // Walks the leaf level left to right by right links, one exclusive content lock at a time.
-// `dead` must not take content locks or throw.
+// `dead` must not take content locks or throw. Then deletes the pages left empty and records
+// recyclable ones in the free space map (README "Page deletion and recycling"). Requires: the
+// only VACUUM of the index (ShareUpdateExclusiveLock).
 [[nodiscard]] BtBulkDeleteStats BtBulkDelete(const BtIndex& index,
                                              const std::function<bool(storage::ItemPointer)>& dead);
-// VACUUM's cleanup pass: counts pages and entries (no page deletion yet: README "Known gaps").
+// VACUUM's cleanup pass: deletes empty pages, finishes half-dead ones (a crash between the two
+// stages), records recyclable pages in the free space map; counts pages and entries.
 [[nodiscard]] BtBulkDeleteStats BtVacuumCleanup(const BtIndex& index);
 
 // --- verification ---------------------------------------------------------------------------
@@ -130,6 +135,8 @@ struct BtVerifyStats {
   uint64_t pages = 0;
   uint64_t leaf_entries = 0;
   uint64_t incomplete_splits = 0;  // pages still flagged INCOMPLETE_SPLIT (allowed, BT7)
+  uint64_t deleted_pages = 0;      // DELETED pages in the file (not in any level's chain)
+  uint64_t half_dead_pages = 0;    // HALF_DEAD leaves (a deletion whose stage 2 is pending)
 };
 // amcheck-like: checks BT1-BT8 (key order within pages and across right links, high keys
 // bound their pages, children lie within their parent's separator range, levels, sibling
@@ -146,6 +153,9 @@ void RegisterBtreeRmgr();
 // Test-only: called after a page split's WAL record is inserted and before the downlink is
 // inserted into the parent (left and right pages still locked). nullptr removes it.
 void TestOnlySetSplitHook(void (*hook)(uint32_t level));
+// Test-only: called after a page deletion record is inserted (stage 1: the leaf is half-dead;
+// stage 2: a page was unlinked), with no page locked. nullptr removes it.
+void TestOnlySetPageDelHook(void (*hook)(int stage));
 #endif
 
 }  // namespace keel::access::nbtree

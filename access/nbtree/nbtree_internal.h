@@ -23,7 +23,8 @@ struct BtPageOpaque {
   uint32_t level;     // 0 = leaf
   uint16_t flags;     // kBt* below
   uint16_t cycle_id;  // reserved for VACUUM cycle ids (0)
-  uint64_t xact;      // reserved: xid after which a deleted page may be recycled (0)
+  uint64_t xact;      // DELETED: the next xid at deletion (BT19); HALF_DEAD leaf: the block
+                      // of the top page still to unlink (BT17); else 0
 };
 static_assert(sizeof(BtPageOpaque) == 24);
 
@@ -170,6 +171,23 @@ void ReadMeta(const BtIndex& index, BlockNumber* root, uint32_t* level);
 // "Locking"); the caller must hold no other page.
 void FinishSplit(const BtIndex& index, LockedPage& left, const std::vector<StackEntry>& stack);
 
+// --- page deletion and recycling (bt_pagedel.cpp, README "Page deletion and recycling") ------
+// HALF_DEAD or DELETED: no entries, no downlink; readers and inserters skip it by its right
+// link (BT18).
+[[nodiscard]] inline bool IsDead(storage::Page p) {
+  return (Opaque(p)->flags & (kBtDeleted | kBtHalfDead)) != 0;
+}
+// A page for a split's right half or a new root: a recyclable DELETED page the free space map
+// names (re-checked under its lock, BT19), else a new block (ExtendBuffer). Returned pinned and
+// exclusively locked; the caller overwrites the whole page. Never waits for a page lock
+// (ConditionalLockBuffer), so it may be called while holding other index pages.
+[[nodiscard]] LockedPage AllocatePage(const BtIndex& index);
+// VACUUM's page deletion pass over every block of the index (physical order): records
+// recyclable DELETED pages in the free space map, finishes half-dead pages (stage 2) and
+// deletes empty leaves (stages 1 and 2) with the empty ancestors they leave (BT16-BT21).
+// Requires: the only VACUUM of this index (ShareUpdateExclusiveLock); no page locked.
+void PageDeletionPass(const BtIndex& index, BtBulkDeleteStats* stats);
+
 // --- WAL (RmgrId::kBtree) ---------------------------------------------------------------------
 inline constexpr uint8_t kWalBtInsertLeaf = 0x00;
 inline constexpr uint8_t kWalBtInsertUpper = 0x10;
@@ -177,6 +195,9 @@ inline constexpr uint8_t kWalBtSplit = 0x20;
 inline constexpr uint8_t kWalBtNewRoot = 0x30;
 inline constexpr uint8_t kWalBtVacuum = 0x40;
 inline constexpr uint8_t kWalBtCreate = 0x50;
+inline constexpr uint8_t kWalBtMarkHalfDead = 0x70;
+inline constexpr uint8_t kWalBtUnlinkPage = 0x80;
+// 0x90 is reserved for page deletion (unused).
 
 struct WalBtInsert {   // main data of INSERT_*; block 0 data = the tuple; block 1: child
   uint16_t offset;
@@ -196,6 +217,18 @@ struct WalBtNewRoot {  // blocks 0 new root (image), 1 old root (flags cleared),
 struct WalBtVacuum {   // block 0 data = u16 offsets, ascending
   uint16_t ndeleted;
 };
+struct WalBtMarkHalfDead {  // blocks 0 leaf (HALF_DEAD, xact = top), 1 parent of top
+  uint32_t top;             // the highest page of the deleted subtree (= the leaf when alone)
+  uint16_t poffset;         // parent: item poffset takes poffset + 1's child, which is deleted
+  uint16_t padding;
+};
+struct WalBtUnlinkPage {    // blocks 0 target, 1 left sibling (when any), 2 right, 3 leaf
+  uint32_t left;            // kNoBlock: the target is leftmost (no block 1)
+  uint32_t right;
+  uint64_t xact;            // the target's DELETED xact
+  uint32_t next_top;        // block 3's new xact (top) when the target is not the leaf
+  uint32_t has_leaf;        // block 3 present
+};
 
 // Runs `fn` as a critical section (STYLE.md: noexcept, a failure terminates -> PANIC).
 template <typename Fn>
@@ -205,6 +238,7 @@ inline void CriticalSection(Fn&& fn) noexcept {
 
 #ifdef KEEL_DEBUG
 void CallSplitHook(uint32_t level);
+void CallPageDelHook(int stage);
 #endif
 
 }  // namespace keel::access::nbtree::internal
