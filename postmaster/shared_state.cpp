@@ -6,6 +6,7 @@
 #include "access/heap/heap_toast.h"
 #include "access/heap/heapam.h"
 #include "access/heap/visibility.h"
+#include "access/nbtree/btree_am.h"
 #include "access/nbtree/nbtree.h"
 #include "access/transam/checkpoint.h"
 #include "access/transam/clog.h"
@@ -79,6 +80,10 @@ void RegisterAllRmgrs() {
   transam::RegisterMultiXactRmgr();
   access::RegisterHeapRmgrs();
   access::nbtree::RegisterBtreeRmgr();
+  // Not a resource manager, but start-up registration all the same (IX4): every process that
+  // can open an index (forked from the postmaster, or a harness / embedded process that calls
+  // this) knows btree. Idempotent, since harnesses call this once per server they start.
+  access::nbtree::RegisterBtreeIndexAm();
 }
 
 namespace {

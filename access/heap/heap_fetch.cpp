@@ -86,4 +86,56 @@ bool HeapHotSearch(const Relation& rel, const transam::Snapshot& snapshot,
   return false;
 }
 
+HotDirtyResult HeapHotSearchDirty(const Relation& rel, storage::ItemPointer root,
+                                  TransactionId* xwait, storage::ItemPointer* found) {
+  *xwait = kInvalidTransactionId;
+  if (!BlockExists(rel, root.block)) return HotDirtyResult::kNone;
+  storage::PinnedBuffer pin(storage::ReadBuffer(rel.locator, ForkNumber::kMain, root.block));
+  storage::BufferLockGuard lock(pin.get(), storage::BufferLockMode::kShare);
+  storage::Page page = storage::BufferGetPage(pin.get());
+  if (storage::PageIsNew(page)) return HotDirtyResult::kNone;
+  const int max_off = storage::PageMaxOffsetNumber(page);
+
+  storage::OffsetNumber off = root.offset;
+  bool at_chain_start = true;
+  TransactionId prev_xmax = kInvalidTransactionId;
+  // HP12, as HeapHotSearch: follow the chain while each member was HOT-updated and the next
+  // one's xmin is the updater.
+  for (int steps = 0; steps <= max_off; ++steps) {
+    if (off < storage::kFirstOffsetNumber || off > max_off) return HotDirtyResult::kNone;
+    const storage::LinePointer* lp = storage::PageGetLinePointer(page, off);
+    if (lp->state == static_cast<uint32_t>(storage::LinePointerState::kRedirect)) {
+      if (!at_chain_start) return HotDirtyResult::kNone;
+      off = static_cast<storage::OffsetNumber>(lp->offset);
+      at_chain_start = false;
+      continue;
+    }
+    if (lp->state != static_cast<uint32_t>(storage::LinePointerState::kNormal)) {
+      return HotDirtyResult::kNone;
+    }
+    auto* tuple = reinterpret_cast<HeapTupleHeader*>(storage::PageGetItem(page, lp));
+    if (at_chain_start && (tuple->infomask2 & kHeapOnlyTuple) != 0) return HotDirtyResult::kNone;
+    if (transam::TransactionIdIsValid(prev_xmax) && tuple->Xmin() != prev_xmax) {
+      return HotDirtyResult::kNone;
+    }
+    TransactionId xmin = kInvalidTransactionId;
+    TransactionId xmax = kInvalidTransactionId;
+    if (HeapTupleSatisfiesDirty(tuple, pin.get(), &xmin, &xmax)) {
+      if (found != nullptr) *found = {root.block, off};
+      // A running inserter first: until it commits the version may never exist.
+      *xwait = transam::TransactionIdIsValid(xmin) ? xmin : xmax;
+      return transam::TransactionIdIsValid(*xwait) ? HotDirtyResult::kInProgress
+                                                   : HotDirtyResult::kLive;
+    }
+    if ((tuple->infomask2 & kHeapHotUpdated) == 0) return HotDirtyResult::kNone;
+    const storage::ItemPointer next = tuple->Ctid();
+    if (next.block != root.block) return HotDirtyResult::kNone;
+    prev_xmax = internal::HeapTupleGetUpdateXid(tuple);  // HP18: a multi's updater
+    if (!transam::TransactionIdIsValid(prev_xmax)) return HotDirtyResult::kNone;
+    off = next.offset;
+    at_chain_start = false;
+  }
+  return HotDirtyResult::kNone;
+}
+
 }  // namespace keel::access

@@ -82,6 +82,22 @@ storage::ItemPointer HeapInsert(const Relation& rel, HeapTuple& tuple, CommandId
 [[nodiscard]] bool HeapHotSearch(const Relation& rel, const transam::Snapshot& snapshot,
                                  storage::ItemPointer root, HeapTuple* out);
 
+// What a dirty-snapshot HOT-chain search found (HeapHotSearchDirty).
+enum class HotDirtyResult : uint8_t {
+  kNone,        // no member is live: all dead, aborted or deleted by a committed xact (or no such tid)
+  kLive,        // a member inserted by a committed transaction (or ours) and not deleted
+  kInProgress,  // a member a running transaction inserted or is deleting: *xwait names it
+};
+// Unique checks (PostgreSQL's heap_hot_search_buffer with SnapshotDirty, for nbtree's BT9):
+// from the root of a HOT chain, the first member HeapTupleSatisfiesDirty accepts. For
+// kInProgress *xwait is the running inserter (first) or deleter; `found` (optional) receives
+// the member's tid for kLive / kInProgress. Share-locks the heap page briefly; takes no other
+// lock, does no pruning, so callers may hold index page locks (index before heap).
+// Requires: an active transaction. A tid beyond the relation or not a chain root gives kNone.
+[[nodiscard]] HotDirtyResult HeapHotSearchDirty(const Relation& rel, storage::ItemPointer root,
+                                                TransactionId* xwait,
+                                                storage::ItemPointer* found = nullptr);
+
 // Number of blocks of the main fork.
 [[nodiscard]] BlockNumber HeapRelationBlocks(const Relation& rel);
 

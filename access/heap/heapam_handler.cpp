@@ -10,6 +10,7 @@
 #include "access/heap/heap_toast.h"
 #include "access/heap/heapam.h"
 #include "access/heap/vacuum.h"
+#include "access/heap/visibility_map.h"
 #include "access/table/tableam.h"
 #include "storage/page/page.h"
 
@@ -126,6 +127,15 @@ class HeapTableAm final : public TableAm {
   std::vector<std::byte> Detoast(const Relation& rel, const std::byte* value,
                                  const transam::Snapshot& snapshot) const override {
     return access::Detoast(rel, value, snapshot);
+  }
+
+  // TA12: the visibility map's bit, read without a content lock (V-rules in README.md); the
+  // map page is pinned only for the read.
+  bool PageIsAllVisible(const Relation& rel, BlockNumber block) const override {
+    storage::Buffer vm_buffer = storage::kInvalidBuffer;
+    const bool all_visible = VisibilityMapIsAllVisible(rel, block, &vm_buffer);
+    if (vm_buffer != storage::kInvalidBuffer) storage::ReleaseBuffer(vm_buffer);
+    return all_visible;
   }
 
   BlockNumber RelationBlocks(const Relation& rel) const override {

@@ -346,48 +346,10 @@ enum class HeapCheck : uint8_t { kNone, kLive, kWait };
 // SnapshotDirty-style HOT-chain search from `root` (BT9): a live version (committed, ours, or
 // being inserted / deleted by a running transaction, whose xid goes to *xwait).
 HeapCheck CheckHeapChain(const Relation& heap, storage::ItemPointer root, TransactionId* xwait) {
-  if (!root.valid() || root.block >= storage::SmgrNBlocks(heap.locator, ForkNumber::kMain)) {
-    return HeapCheck::kNone;
-  }
-  storage::PinnedBuffer pin(storage::ReadBuffer(heap.locator, ForkNumber::kMain, root.block));
-  storage::BufferLockGuard lock(pin.get(), BufferLockMode::kShare);
-  const Page page = storage::BufferGetPage(pin.get());
-  if (storage::PageIsNew(page)) return HeapCheck::kNone;
-  const int max_off = storage::PageMaxOffsetNumber(page);
-  OffsetNumber off = root.offset;
-  bool at_start = true;
-  TransactionId prev_xmax = kInvalidTransactionId;
-  for (int steps = 0; steps <= max_off; ++steps) {
-    if (off < storage::kFirstOffsetNumber || off > max_off) return HeapCheck::kNone;
-    const storage::LinePointer* lp = storage::PageGetLinePointer(page, off);
-    if (lp->state == static_cast<uint32_t>(storage::LinePointerState::kRedirect)) {
-      if (!at_start) return HeapCheck::kNone;
-      off = static_cast<OffsetNumber>(lp->offset);
-      at_start = false;
-      continue;
-    }
-    if (lp->state != static_cast<uint32_t>(storage::LinePointerState::kNormal)) return HeapCheck::kNone;
-    auto* tuple = reinterpret_cast<HeapTupleHeader*>(storage::PageGetItem(page, lp));
-    if (at_start && (tuple->infomask2 & kHeapOnlyTuple) != 0) return HeapCheck::kNone;
-    if (transam::TransactionIdIsValid(prev_xmax) && tuple->Xmin() != prev_xmax) return HeapCheck::kNone;
-    TransactionId xmin, xmax;
-    if (HeapTupleSatisfiesDirty(tuple, pin.get(), &xmin, &xmax)) {
-      if (transam::TransactionIdIsValid(xmin)) {
-        *xwait = xmin;
-        return HeapCheck::kWait;
-      }
-      if (transam::TransactionIdIsValid(xmax)) {
-        *xwait = xmax;
-        return HeapCheck::kWait;
-      }
-      return HeapCheck::kLive;
-    }
-    if ((tuple->infomask2 & kHeapHotUpdated) == 0) return HeapCheck::kNone;
-    const storage::ItemPointer next = tuple->Ctid();
-    if (next.block != root.block) return HeapCheck::kNone;
-    prev_xmax = tuple->Xmax();
-    off = next.offset;
-    at_start = false;
+  switch (HeapHotSearchDirty(heap, root, xwait)) {  // access/heap: the chain walk lives there
+    case HotDirtyResult::kNone: return HeapCheck::kNone;
+    case HotDirtyResult::kLive: return HeapCheck::kLive;
+    case HotDirtyResult::kInProgress: return HeapCheck::kWait;
   }
   return HeapCheck::kNone;
 }

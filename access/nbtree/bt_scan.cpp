@@ -24,23 +24,65 @@ struct ScanEntry {
   size_t size;
 };
 
-// What one page read left behind: the matching entries (copied), where to go next.
+// A pin on the leaf whose entries a scan returns (BT27), copyable (Mark takes a second pin).
+class LeafPin {
+ public:
+  LeafPin() = default;
+  LeafPin(const LeafPin& o) : buf_(o.buf_) {
+    if (buf_ != storage::kInvalidBuffer) storage::IncrBufferRefCount(buf_);
+  }
+  LeafPin& operator=(const LeafPin& o) {
+    if (this != &o) {
+      Reset();
+      buf_ = o.buf_;
+      if (buf_ != storage::kInvalidBuffer) storage::IncrBufferRefCount(buf_);
+    }
+    return *this;
+  }
+  ~LeafPin() { Reset(); }
+  // Another pin on `buf`, which the caller holds pinned.
+  void Take(storage::Buffer buf) {
+    Reset();
+    storage::IncrBufferRefCount(buf);
+    buf_ = buf;
+  }
+  void Reset() {
+    // After an error, transaction abort may already have dropped every pin of this process.
+    if (buf_ != storage::kInvalidBuffer && storage::BufferIsPinnedByMe(buf_)) storage::ReleaseBuffer(buf_);
+    buf_ = storage::kInvalidBuffer;
+  }
+
+ private:
+  storage::Buffer buf_ = storage::kInvalidBuffer;
+};
+
+// What one page read left behind: the matching entries (copied, in page order), the one
+// returned last, where to go next in either direction.
 struct Position {
   std::vector<ScanEntry> entries;
   std::vector<std::byte> tuples;
-  size_t next = 0;
+  ptrdiff_t cur = -1;  // entry returned last; -1 before the first, entries.size() after the last
   BlockNumber block = kInvalidBlockNumber;
   uint32_t left = kNoBlock;
   uint32_t right = kNoBlock;
-  bool more = false;  // more pages to read in the scan direction
-  // Backward scans: a copy of the lowest entry of the last non-empty page read; everything at
-  // or above it was read. Re-finds the position when the page read last was deleted (BT10).
+  bool more_left = false;   // pages to the left may hold matching entries
+  bool more_right = false;  // pages to the right may
+  LeafPin pin;              // keep_leaf_pin: a pin on `block` (BT27)
+  // Where a backward step re-finds its place when `block` was deleted after it was read (BT10):
+  // everything left to return lies below this tuple — the page's lowest entry when it had
+  // entries, else its high key; empty for an empty rightmost page (start from the right end).
   IndexTuple low;
 };
 
 bool IsUpperBound(BtStrategy s) { return s == BtStrategy::kLess || s == BtStrategy::kLessEqual; }
 bool IsLowerBound(BtStrategy s) { return s == BtStrategy::kGreater || s == BtStrategy::kGreaterEqual; }
 bool IsStrict(BtStrategy s) { return s == BtStrategy::kLess || s == BtStrategy::kGreater; }
+
+// '=' or IS NULL: the column is fixed to one value (NULL counts as one).
+bool IsEquality(const BtScanKey& k) {
+  return k.null_test == BtNullTest::kIsNull ||
+         (k.null_test == BtNullTest::kNone && k.strategy == BtStrategy::kEqual);
+}
 
 bool Satisfies(BtStrategy s, int32_t c) {
   switch (s) {
@@ -59,14 +101,22 @@ struct BtScan::State {
   const BtIndex& index;
   std::vector<BtScanKey> keys;   // sorted by attno
   std::vector<bool> required;    // key i ends the scan when failed on the far side
-  ScanDirection dir;
+  ScanDirection dir;             // of the page read in progress / the last Next
+  ScanDirection default_dir;     // the constructor's / Rescan's, for Next without a direction
+  BtScanOptions options;
   bool started = false;
+  bool ended = false;            // ran off the end in `end_dir` (no position, no pin)
+  ScanDirection end_dir = ScanDirection::kForward;
   Position pos;
   Position mark;
   bool marked = false;
-  SearchKey start_key;  // the positioning key of Start (nkeys 0: none); values owned by `keys`
+  bool mark_ended = false;
+  ScanDirection mark_end_dir = ScanDirection::kForward;
 
-  State(const BtIndex& idx, std::vector<BtScanKey> k, ScanDirection d) : index(idx), dir(d) { SetKeys(std::move(k)); }
+  State(const BtIndex& idx, std::vector<BtScanKey> k, ScanDirection d, BtScanOptions o)
+      : index(idx), dir(d), default_dir(d), options(o) {
+    SetKeys(std::move(k));
+  }
 
   void SetKeys(std::vector<BtScanKey> k) {
     for (const BtScanKey& key : k) {
@@ -82,7 +132,7 @@ struct BtScan::State {
     int eq_prefix = 0;  // columns [0, eq_prefix) have an '=' key
     for (int col = 0; col < index.keys->nkeyatts(); ++col) {
       bool has_eq = false;
-      for (const BtScanKey& key : keys) has_eq |= key.attno == col && key.strategy == BtStrategy::kEqual;
+      for (const BtScanKey& key : keys) has_eq |= key.attno == col && IsEquality(key);
       if (!has_eq) break;
       eq_prefix = col + 1;
     }
@@ -101,6 +151,16 @@ struct BtScan::State {
     for (size_t i = 0; i < keys.size(); ++i) {
       const BtScanKey& k = keys[i];
       const IndexKeyColumn& col = index.keys->keys[static_cast<size_t>(k.attno)];
+      if (k.null_test != BtNullTest::kNone) {
+        if ((k.null_test == BtNullTest::kIsNull) == n[k.attno]) continue;
+        if (required[i]) {
+          // A NULL item failed IS NOT NULL: it lies on the NULLs' side; a non-null item failed
+          // IS NULL: on the other side of the NULLs.
+          const bool nulls_before = col.nulls_first == n[k.attno];
+          if ((dir == ScanDirection::kForward) == !nulls_before) *stop = true;
+        }
+        return false;
+      }
       int32_t c = 0;
       if (!n[k.attno]) {
         c = col.compare(v[k.attno], k.argument, col.compare_arg);
@@ -128,12 +188,18 @@ struct BtScan::State {
     const Page p = page.page();
     pos.entries.clear();
     pos.tuples.clear();
-    pos.next = 0;
     pos.block = page.block();
+    if (options.keep_leaf_pin) {
+      pos.pin.Take(page.buffer());  // BT27: while its entries are returned
+    } else {
+      pos.pin.Reset();
+    }
     pos.left = Opaque(p)->left;
     pos.right = Opaque(p)->right;
-    if (IsDead(p)) {  // BT18: reached by a right link; empty, skipped by its right link
-      pos.more = dir == ScanDirection::kForward ? pos.right != kNoBlock : pos.left != kNoBlock;
+    if (IsDead(p)) {  // BT18: reached by a right link; empty, skipped by its links
+      pos.more_right = pos.right != kNoBlock;
+      pos.more_left = pos.left != kNoBlock;
+      pos.cur = dir == ScanDirection::kForward ? -1 : 0;
       return;
     }
     bool stop = false;
@@ -147,17 +213,28 @@ struct BtScan::State {
     };
     const OffsetNumber first = FirstData(p);
     const OffsetNumber max = MaxOff(p);
-    if (dir == ScanDirection::kBackward && first <= max) {
-      const IndexTupleHeader* lowest = Item(p, first);
-      pos.low = IndexTuple(lowest->bytes(), lowest->Size());
-    }
+    const IndexTupleHeader* low = first <= max ? Item(p, first) : (IsRightmost(p) ? nullptr : Item(p, kHighKey));
+    pos.low = low != nullptr ? IndexTuple(low->bytes(), low->Size()) : IndexTuple();
     if (dir == ScanDirection::kForward) {
       for (OffsetNumber off = std::max(start, first); off <= max && !stop; ++off) take(off);
-      pos.more = !stop && pos.right != kNoBlock;
+      pos.more_right = !stop && pos.right != kNoBlock;
+      pos.more_left = pos.left != kNoBlock;
+      pos.cur = -1;
     } else {
       for (OffsetNumber off = std::min(start, max); off >= first && off > 0 && !stop; --off) take(off);
-      pos.more = !stop && pos.left != kNoBlock;
+      std::reverse(pos.entries.begin(), pos.entries.end());  // page order (IX10: either way next)
+      pos.more_left = !stop && pos.left != kNoBlock;
+      pos.more_right = pos.right != kNoBlock;
+      pos.cur = static_cast<ptrdiff_t>(pos.entries.size());
     }
+  }
+
+  // Ran off the end in `d`: forget the position (and its pin). A later Next in the other
+  // direction starts again from that end (IX10: the entries before "after the last").
+  void End(ScanDirection d) {
+    ended = true;
+    end_dir = d;
+    pos = Position{};
   }
 
   // The live page left of pos.block now (BT10, BT18): from the remembered left link, move
@@ -192,22 +269,22 @@ struct BtScan::State {
   }
 
   // Backward: the page read last was deleted after it was read. Descend again to the position
-  // just below what was read (the lowest entry seen, else the start key) and read from there.
+  // just below pos.low (BT10) — or from the right end without one — and read from there.
   void RefindBackward() {
-    SearchKey key;
-    if (!pos.low.empty()) {
-      MakeKeyFromTuple(*index.keys, pos.low.header(), true, &key);
-      key.nextkey = false;  // entries < the lowest one read
-    } else if (start_key.nkeys > 0) {
-      key = start_key;
-    } else {  // nothing read yet by a scan from the right end: start over there
+    if (pos.low.empty()) {
       LockedPage page = Endpoint(true);
       ReadPage(page, MaxOff(page.page()));
       return;
     }
+    SearchKey key;
+    const IndexTupleHeader* low = pos.low.header();
+    const bool pivot = (low->info & kBtPivotHasTid) != 0;  // a high key: its tid is in its tail
+    MakeKeyFromTuple(*index.keys, low, !pivot, &key);
+    if (pivot) key.tid = SortTid(low, true);
+    key.nextkey = false;  // entries < pos.low
     LockedPage page = Descend(index, key, BufferLockMode::kShare, nullptr);
     const OffsetNumber off = BinarySearch(*index.keys, key, page.page());
-    ReadPage(page, static_cast<OffsetNumber>(off - 1));  // keeps pos.low unless it reads more
+    ReadPage(page, static_cast<OffsetNumber>(off - 1));
   }
 
   // The leftmost / rightmost leaf.
@@ -237,6 +314,7 @@ struct BtScan::State {
 
   void Start() {
     started = true;
+    ended = false;
     const bool forward = dir == ScanDirection::kForward;
     // Start key: '=' keys on a prefix of the columns, then one bound on the next column that
     // limits where the scan starts (a lower bound in index order going forward).
@@ -246,23 +324,32 @@ struct BtScan::State {
       const BtScanKey* eq = nullptr;
       const BtScanKey* bound = nullptr;
       const bool desc = index.keys->keys[static_cast<size_t>(col)].descending;
+      const bool nulls_first = index.keys->keys[static_cast<size_t>(col)].nulls_first;
       for (const BtScanKey& k : keys) {
         if (k.attno != col) continue;
-        if (k.strategy == BtStrategy::kEqual) {
+        if (IsEquality(k)) {
           eq = &k;
+        } else if (k.null_test == BtNullTest::kIsNotNull) {
+          // "> NULL" in index order when NULLs come first, "< NULL" when they come last.
+          if (forward == nulls_first) bound = &k;
         } else if ((forward != desc) ? IsLowerBound(k.strategy) : IsUpperBound(k.strategy)) {
           bound = &k;
         }
       }
       const BtScanKey* use = eq != nullptr ? eq : bound;
       if (use == nullptr) break;
-      sk.values[col] = use->argument;
-      sk.isnull[col] = false;
       sk.nkeys = col + 1;
-      strict = IsStrict(use->strategy);
+      if (use->null_test != BtNullTest::kNone) {
+        sk.values[col] = 0;
+        sk.isnull[col] = true;
+        strict = use->null_test == BtNullTest::kIsNotNull;
+      } else {
+        sk.values[col] = use->argument;
+        sk.isnull[col] = false;
+        strict = IsStrict(use->strategy);
+      }
       if (eq == nullptr) break;
     }
-    start_key = SearchKey{};
     if (sk.nkeys == 0) {
       LockedPage page = Endpoint(!forward);
       ReadPage(page, forward ? 1 : MaxOff(page.page()));
@@ -271,31 +358,46 @@ struct BtScan::State {
     // Forward: the first entry >= key (> for a strict bound). Backward: the last entry <= key
     // (< for a strict bound) = one before the first entry > key (>= key).
     sk.nextkey = forward ? strict : !strict;
-    start_key = sk;
     LockedPage page = Descend(index, sk, BufferLockMode::kShare, nullptr);
     const OffsetNumber off = BinarySearch(*index.keys, sk, page.page());
     ReadPage(page, forward ? off : static_cast<OffsetNumber>(off - 1));
   }
 };
 
-BtScan::BtScan(const BtIndex& index, std::vector<BtScanKey> keys, ScanDirection dir)
-    : state_(std::make_unique<State>(index, std::move(keys), dir)) {}
+BtScan::BtScan(const BtIndex& index, std::vector<BtScanKey> keys, ScanDirection dir, BtScanOptions options)
+    : state_(std::make_unique<State>(index, std::move(keys), dir, options)) {}
 
 BtScan::~BtScan() = default;
 
 bool BtScan::Next(storage::ItemPointer* heap_tid, IndexTuple* tuple) {
+  const IndexTupleHeader* itup = nullptr;
+  if (!Next(state_->default_dir, heap_tid, tuple != nullptr ? &itup : nullptr)) return false;
+  if (tuple != nullptr) *tuple = IndexTuple(itup->bytes(), itup->Size());
+  return true;
+}
+
+bool BtScan::Next(ScanDirection dir, storage::ItemPointer* heap_tid, const IndexTupleHeader** tuple) {
   State& s = *state_;
-  if (!s.started) s.Start();
+  const bool forward = dir == ScanDirection::kForward;
+  if (s.ended && s.end_dir == dir) return false;
+  s.dir = dir;
+  if (!s.started || s.ended) s.Start();
   for (;;) {
     Position& pos = s.pos;
-    if (pos.next < pos.entries.size()) {
-      const ScanEntry& e = pos.entries[pos.next++];
+    const auto size = static_cast<ptrdiff_t>(pos.entries.size());
+    const ptrdiff_t at = forward ? pos.cur + 1 : pos.cur - 1;  // IX10: either way from cur
+    if (at >= 0 && at < size) {
+      pos.cur = at;
+      const ScanEntry& e = pos.entries[static_cast<size_t>(at)];
       *heap_tid = e.tid;
-      if (tuple != nullptr) *tuple = IndexTuple(pos.tuples.data() + e.byte_offset, e.size);
+      if (tuple != nullptr) *tuple = reinterpret_cast<const IndexTupleHeader*>(pos.tuples.data() + e.byte_offset);
       return true;
     }
-    if (!pos.more) return false;
-    if (s.dir == ScanDirection::kForward) {
+    if (!(forward ? pos.more_right : pos.more_left)) {
+      s.End(dir);
+      return false;
+    }
+    if (forward) {
       LockedPage page(s.index, BlockNumber(pos.right), BufferLockMode::kShare);
       s.ReadPage(page, 1);
     } else {
@@ -303,7 +405,7 @@ bool BtScan::Next(storage::ItemPointer* heap_tid, IndexTuple* tuple) {
       if (!page.has_value()) {
         s.RefindBackward();
       } else if (!page->valid()) {
-        pos.more = false;  // the left end: every page left of pos.block was deleted
+        pos.more_left = false;  // the left end: every page left of pos.block was deleted
       } else {
         s.ReadPage(*page, MaxOff(page->page()));
       }
@@ -315,24 +417,34 @@ void BtScan::Rescan(std::vector<BtScanKey> keys, ScanDirection dir) {
   State& s = *state_;
   s.SetKeys(std::move(keys));
   s.dir = dir;
+  s.default_dir = dir;
   s.started = false;
+  s.ended = false;
   s.pos = Position{};
+  s.mark = Position{};
   s.marked = false;
 }
 
 void BtScan::Mark() {
-  state_->mark = state_->pos;
-  state_->marked = state_->started;
+  State& s = *state_;
+  s.mark = s.pos;  // with keep_leaf_pin the mark holds its own pin on its leaf
+  s.marked = s.started;
+  s.mark_ended = s.ended;
+  s.mark_end_dir = s.end_dir;
 }
 
 void BtScan::Restore() {
   State& s = *state_;
   if (!s.marked) {  // marked before the first Next: restart
     s.started = false;
+    s.ended = false;
     s.pos = Position{};
     return;
   }
   s.pos = s.mark;
+  s.started = true;
+  s.ended = s.mark_ended;
+  s.end_dir = s.mark_end_dir;
 }
 
 }  // namespace keel::access::nbtree

@@ -13,14 +13,18 @@ using storage::OffsetNumber;
 
 namespace {
 
-// Visits the leaf level left to right by right links, one exclusive lock at a time. Pages that
+// Visits the leaf level left to right by right links, one cleanup lock at a time. Pages that
 // split while we walk are still all visited: entries only move right, to pages we reach later
 // through the right link read after processing (BT11).
 template <typename Fn>
 void ForEachLeaf(const BtIndex& index, Fn&& fn) {
   BlockNumber block = LeftmostAtLevel(index, 0);
   for (;;) {
-    LockedPage page(index, block, BufferLockMode::kExclusive);
+    // BT28: a cleanup lock (exclusive, no other pin), so no entry a scan keeping its leaf pin
+    // is returning can be removed under it. Waits with no other page held (BT29).
+    storage::PinnedBuffer pin(storage::ReadBuffer(index.rel.locator, ForkNumber::kMain, block));
+    storage::LockBufferForCleanup(pin.get());
+    LockedPage page = LockedPage::Adopt(pin.release());
     fn(page);
     const uint32_t right = Opaque(page.page())->right;
     if (right == kNoBlock) return;

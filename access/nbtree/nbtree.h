@@ -68,21 +68,37 @@ struct BtBuildStats {
 enum class BtStrategy : uint8_t { kLess = 1, kLessEqual = 2, kEqual = 3, kGreaterEqual = 4, kGreater = 5 };
 enum class ScanDirection : int8_t { kBackward = -1, kForward = 1 };
 
+// A NULL test instead of an operator: `column IS NULL` / `column IS NOT NULL`.
+enum class BtNullTest : uint8_t { kNone, kIsNull, kIsNotNull };
+
 // `column op argument` on key column `attno` (0-based, < keys->nkeyatts()). Strict: a NULL
-// index value never satisfies a key. The argument Datum is owned by the caller.
+// index value never satisfies a key. The argument Datum is owned by the caller. With
+// `null_test` set, the key is that NULL test and strategy/argument are ignored; IS NULL acts
+// as an equality (it positions the scan and makes later columns' keys required) and IS NOT
+// NULL as a bound on the side the column's NULLs sort (README "Index-AM interface").
 struct BtScanKey {
   int attno = 0;
   BtStrategy strategy = BtStrategy::kEqual;
   Datum argument = 0;
+  BtNullTest null_test = BtNullTest::kNone;
+};
+
+struct BtScanOptions {
+  // Keep a pin (no lock) on the leaf whose entries are being returned, until the scan moves
+  // to another leaf, reaches its end, is rescanned or destroyed (BT27): index-only scans and
+  // non-MVCC snapshots need it, since BtBulkDelete cannot then remove those entries (BT28).
+  bool keep_leaf_pin = false;
 };
 
 // An index scan: entries whose key columns satisfy every scan key, in index order (or its
 // reverse), as heap tids. Pages are read one at a time under a share content lock; matching
-// entries are copied out, so no pin or lock is held between calls (BT10: safe for MVCC
-// snapshots, see README). Process-local object.
+// entries are copied out, so no lock (and, without keep_leaf_pin, no pin) is held between
+// calls (BT10: safe for MVCC snapshots, see README; BT27 for the pin). Keeps a reference to
+// `index`: the caller keeps it alive. Process-local object.
 class BtScan {
  public:
-  BtScan(const BtIndex& index, std::vector<BtScanKey> keys, ScanDirection dir = ScanDirection::kForward);
+  BtScan(const BtIndex& index, std::vector<BtScanKey> keys, ScanDirection dir = ScanDirection::kForward,
+         BtScanOptions options = {});
   ~BtScan();
   BtScan(const BtScan&) = delete;
   BtScan& operator=(const BtScan&) = delete;
@@ -90,6 +106,13 @@ class BtScan {
   // The next entry's heap tid; false at the end. `tuple` (optional) receives a copy of the index
   // tuple (for index-only scans).
   [[nodiscard]] bool Next(storage::ItemPointer* heap_tid, IndexTuple* tuple = nullptr);
+  // The next entry in `dir`, which may differ from the previous call's: a change of direction
+  // continues from the current position (the entries before it, nearest first; after the end
+  // in one direction, the last entry again: IX10). The first call after construction / Rescan
+  // starts in `dir`. `*tuple` (optional) points at the scan's copy of the index tuple, valid
+  // until the next call, Rescan, Restore or destruction. False at the end in `dir`.
+  [[nodiscard]] bool Next(ScanDirection dir, storage::ItemPointer* heap_tid,
+                          const IndexTupleHeader** tuple);
   // Starts again, optionally with new keys / direction.
   void Rescan(std::vector<BtScanKey> keys, ScanDirection dir);
   // Remembers the current position (the entry last returned) / goes back to it: the next
@@ -111,10 +134,11 @@ struct BtBulkDeleteStats {
   uint64_t pages_free = 0;       // DELETED pages found recyclable and put in the free space map
 };
 // Removes every leaf entry whose heap tid `dead(tid)` says is dead (WAL-logged per page).
-// Walks the leaf level left to right by right links, one exclusive content lock at a time.
-// `dead` must not take content locks or throw. Then deletes the pages left empty and records
-// recyclable ones in the free space map (README "Page deletion and recycling"). Requires: the
-// only VACUUM of the index (ShareUpdateExclusiveLock).
+// Walks the leaf level left to right by right links, one cleanup lock at a time (exclusive
+// and no other pin: waits for scans keeping their leaf pin, BT28). `dead` must not take content
+// locks or throw. Then deletes the pages left empty and records recyclable ones in the free
+// space map (README "Page deletion and recycling"). Requires: the only VACUUM of the index
+// (ShareUpdateExclusiveLock).
 [[nodiscard]] BtBulkDeleteStats BtBulkDelete(const BtIndex& index,
                                              const std::function<bool(storage::ItemPointer)>& dead);
 // VACUUM's cleanup pass: deletes empty pages, finishes half-dead ones (a crash between the two

@@ -158,6 +158,19 @@ class TableAm {
   [[nodiscard]] virtual std::vector<std::byte> Detoast(
       const Relation& rel, const std::byte* value, const transam::Snapshot& snapshot) const = 0;
 
+  // Index-only scans (access/index/index_only_scan.h): whether every row version on `block`
+  // is visible to every snapshot now and later (the heap's visibility-map bit, PostgreSQL's
+  // VM_ALL_VISIBLE), so the index entry's values may be returned without fetching the row.
+  // May be stale towards false only: a change that makes the answer false afterwards comes
+  // from a transaction no snapshot taken before it sees (TA12). No lock needed beyond TA2's;
+  // takes no content lock. The default (an AM without such a map) always says false, so
+  // every entry is fetched.
+  [[nodiscard]] virtual bool PageIsAllVisible(const Relation& rel, BlockNumber block) const {
+    (void)rel;
+    (void)block;
+    return false;
+  }
+
   // ---- size and maintenance ----------------------------------------------------------------
   // Blocks the table occupies now (no transaction needed).
   [[nodiscard]] virtual BlockNumber RelationBlocks(const Relation& rel) const = 0;
