@@ -295,6 +295,7 @@ IndexKeyColumn IndexKeyColumnForType(uint32_t type_oid, bool descending, int nul
       throw Error(sqlstate::kInternalError,
                   Format("missing support function for type %u", type_oid));
   }
+  col.equal_image = type_oid != type_oid::kFloat8;  // IT7: -0 and 0 compare equal, differ in bytes
   col.descending = descending;
   col.nulls_first = nulls_first < 0 ? descending : nulls_first != 0;  // IT5
   return col;

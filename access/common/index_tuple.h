@@ -1,7 +1,7 @@
 // Index tuples (PostgreSQL's IndexTuple): an 8-byte header {heap tid, size and flag bits}, an
 // optional null bitmap, then the column data laid out as in heap tuples; and the key
 // comparison every ordered index uses (IndexKeyDesc: per key column a comparator, ASC/DESC,
-// NULLS FIRST/LAST). Layout and invariants IT1-IT6: access/common/README.md ("Index tuples").
+// NULLS FIRST/LAST). Layout and invariants IT1-IT7: access/common/README.md ("Index tuples").
 #pragma once
 
 #include <cstddef>
@@ -105,6 +105,9 @@ struct IndexKeyColumn {
   IndexOutputFn output = nullptr;
   bool descending = false;
   bool nulls_first = false;  // IT5: default NULLS LAST for ASC, NULLS FIRST for DESC
+  // IT7: values that compare equal are bytewise equal (PostgreSQL's "equalimage"), so one stored
+  // copy can stand for all of them (B+tree deduplication). False for float8 (-0 = 0).
+  bool equal_image = false;
 };
 
 // The ordering of an index: key columns (compared) then INCLUDE columns (carried only).
@@ -119,7 +122,8 @@ struct IndexKeyDesc {
 };
 
 // A key column for a built-in type: int2, int4, int8, oid, bool, float8, text (bytewise, as the
-// C collation). Throws XX000 "missing support function for type %u" otherwise.
+// C collation); equal_image (IT7) is set for all of them but float8. Throws XX000 "missing
+// support function for type %u" for any other type.
 // `nulls_first` < 0: the default for the direction (IT5).
 [[nodiscard]] IndexKeyColumn IndexKeyColumnForType(uint32_t type_oid, bool descending = false,
                                                    int nulls_first = -1);

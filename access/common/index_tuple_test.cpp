@@ -176,5 +176,16 @@ TEST(IndexTupleTest, Comparators) {
   EXPECT_EQ(asc.output(Int32GetDatum(-42)), "-42");
 }
 
+TEST(IndexTupleTest, EqualImage) {
+  // IT7: equal values are bytewise equal for every built-in type but float8 (-0 = 0).
+  for (uint32_t type : {type_oid::kInt2, type_oid::kInt4, type_oid::kInt8, type_oid::kOid,
+                        type_oid::kBool, type_oid::kText, type_oid::kVarchar}) {
+    EXPECT_TRUE(IndexKeyColumnForType(type).equal_image) << type;
+    EXPECT_TRUE(IndexKeyColumnForType(type, true).equal_image) << type;
+  }
+  EXPECT_FALSE(IndexKeyColumnForType(type_oid::kFloat8).equal_image);
+  EXPECT_FALSE(IndexKeyColumn{}.equal_image);  // unknown comparators: not assumed
+}
+
 }  // namespace
 }  // namespace keel::access

@@ -100,9 +100,11 @@ size_t ChooseSplit(const std::vector<SplitItem>& items, bool leaf, bool rightmos
 
 // Splits the exclusively locked `left` page while inserting `newitem` at `newoff` (BT5), then
 // inserts the downlink into the parent. `child`: a lower-level page whose incomplete split this
-// insertion completes (its flag is cleared in the split record).
+// insertion completes (its flag is cleared in the split record). `replace`: a posting split's
+// rewritten posting tuple for the item at newoff - 1 (BT24).
 void Split(const BtIndex& index, LockedPage& left, std::vector<StackEntry>& stack,
-           const IndexTuple& newitem, OffsetNumber newoff, LockedPage* child) {
+           const IndexTuple& newitem, OffsetNumber newoff, LockedPage* child,
+           const IndexTuple* replace = nullptr) {
   const Page lp = left.page();
   const BtPageOpaque lop = *Opaque(lp);
   const bool leaf = (lop.flags & kBtLeaf) != 0;
@@ -115,6 +117,10 @@ void Split(const BtIndex& index, LockedPage& left, std::vector<StackEntry>& stac
   for (OffsetNumber off = first; off <= max; ++off) {
     if (off == newoff) items.push_back({newitem.data(), newitem.size()});
     const IndexTupleHeader* it = Item(lp, off);
+    if (replace != nullptr && off + 1 == newoff) {
+      items.push_back({replace->data(), replace->size()});
+      continue;
+    }
     items.push_back({it->bytes(), it->Size()});
   }
   if (newoff > max) items.push_back({newitem.data(), newitem.size()});
@@ -200,14 +206,45 @@ void Split(const BtIndex& index, LockedPage& left, std::vector<StackEntry>& stac
   InsertParent(index, left, right, stack, lop.level);
 }
 
+// BT24: overwrites the posting tuple at off - 1 of the leaf with `replace` (same size) and
+// inserts `tuple` at `off`, in one INSERT_POST record. Requires: room for `tuple`.
+void InsertWithPostingSplit(const BtIndex& index, LockedPage& page, const IndexTuple& tuple,
+                            OffsetNumber off, const IndexTuple& replace) {
+  const Page p = page.page();
+  IndexTupleHeader* posting = Item(p, static_cast<OffsetNumber>(off - 1));
+  KEEL_ASSERT(IsLeaf(p) && posting->Size() == replace.size());
+  transam::WalRecordBuilder wal;
+  wal.Reserve(tuple.size() + replace.size() + 64);
+  const WalBtInsertPost rec{static_cast<uint16_t>(off - 1), static_cast<uint16_t>(replace.size())};
+  CriticalSection([&] {
+    std::memcpy(posting, replace.data(), replace.size());
+    if (storage::PageAddItem(p, tuple.data(), tuple.size(), off, false, false) != off) {
+      Panic("failed to add item to index page in \"%s\"", index.rel.name.c_str());
+    }
+    storage::MarkBufferDirty(page.buffer());
+    wal.RegisterData(&rec, sizeof(rec));
+    wal.RegisterBuffer(0, page.buffer(), transam::kRegStandard);
+    wal.RegisterBufData(0, replace.data(), replace.size());
+    wal.RegisterBufData(0, tuple.data(), tuple.size());
+    const Lsn lsn = wal.Insert(transam::RmgrId::kBtree, kWalBtInsertPost);
+    storage::PageSetLsn(p, lsn);
+  });
+}
+
 // Inserts `tuple` at `off` of the exclusively locked `page`, splitting it when full. `page`
-// stays locked (the caller releases it).
+// stays locked (the caller releases it). `replace` (leaf only): a posting split's rewritten
+// posting tuple for offset off - 1, written in the same record (BT24).
 void InsertOnPage(const BtIndex& index, LockedPage& page, std::vector<StackEntry>& stack,
-                  const IndexTuple& tuple, OffsetNumber off, LockedPage* child) {
+                  const IndexTuple& tuple, OffsetNumber off, LockedPage* child,
+                  const IndexTuple* replace = nullptr) {
   const Page p = page.page();
   KEEL_ASSERT((Opaque(p)->flags & kBtIncompleteSplit) == 0);  // BT7: finished first
   if (storage::PageGetFreeSpace(p) < storage::MaxAlign(tuple.size())) {
-    Split(index, page, stack, tuple, off, child);
+    Split(index, page, stack, tuple, off, child, replace);
+    return;
+  }
+  if (replace != nullptr) {
+    InsertWithPostingSplit(index, page, tuple, off, *replace);
     return;
   }
   const bool leaf = IsLeaf(p);
@@ -499,9 +536,21 @@ void BtInsert(const BtIndex& index, const Relation* heap, std::span<const Datum>
     } else {
       leaf = Descend(index, full, BufferLockMode::kExclusive, &stack);
     }
-    const OffsetNumber off = BinarySearch(keys, full, leaf.page());
-    InsertOnPage(index, leaf, stack, tuple, off, nullptr);
-    return;
+    // README "Deduplication": a tid inside a posting list's range splits the list (BT24); a
+    // full page is deduplicated before it is split (BT23), then the position is found again.
+    const bool dedup = DedupEnabled(index);
+    for (;;) {
+      const OffsetNumber off = BinarySearch(keys, full, leaf.page());
+      IndexTuple item = tuple;
+      IndexTuple replacement;
+      const bool posting_split = dedup && PostingSplit(index, leaf.page(), off, &item, &replacement);
+      if (dedup && storage::PageGetFreeSpace(leaf.page()) < storage::MaxAlign(item.size()) &&
+          DedupPage(index, leaf)) {
+        continue;
+      }
+      InsertOnPage(index, leaf, stack, item, off, nullptr, posting_split ? &replacement : nullptr);
+      return;
+    }
   }
 }
 

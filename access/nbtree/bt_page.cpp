@@ -21,7 +21,7 @@ void InitPage(storage::Page page, uint32_t level, uint16_t flags) {
 }
 
 storage::ItemPointer SortTid(const IndexTupleHeader* tuple, bool is_pivot) {
-  if (!is_pivot) return tuple->Tid();
+  if (!is_pivot) return LeafTid(tuple, 0);  // BT22: a posting tuple sorts by its lowest tid
   if ((tuple->info & kBtPivotHasTid) == 0) return {};
   const std::byte* end = tuple->bytes() + tuple->Size();
   uint32_t block;
@@ -64,7 +64,7 @@ void MakeKeyFromTuple(const IndexKeyDesc& keys, const IndexTupleHeader* tuple, b
   out->nkeys = keys.nkeyatts();
   IndexDeformTuple(*keys.tupdesc, tuple, std::span<Datum>(out->values, static_cast<size_t>(out->nkeys)),
                    std::span<bool>(out->isnull, static_cast<size_t>(out->nkeys)));
-  out->tid = with_tid ? tuple->Tid() : storage::ItemPointer{};
+  out->tid = with_tid ? LeafTid(tuple, 0) : storage::ItemPointer{};
 }
 
 namespace {
@@ -97,8 +97,8 @@ int32_t CompareKeyToItem(const IndexKeyDesc& keys, const SearchKey& key, storage
   return CompareTids(key.tid, item_tid);  // BT1: the heap tid is the last key column
 }
 
-int32_t CompareTuples(const IndexKeyDesc& keys, const IndexTupleHeader* a, bool a_pivot,
-                      const IndexTupleHeader* b, bool b_pivot) {
+int32_t CompareKeyColumns(const IndexKeyDesc& keys, const IndexTupleHeader* a,
+                          const IndexTupleHeader* b) {
   const size_t nkeys = static_cast<size_t>(keys.nkeyatts());
   Datum va[kIndexMaxKeys], vb[kIndexMaxKeys];
   bool na[kIndexMaxKeys], nb[kIndexMaxKeys];
@@ -108,6 +108,12 @@ int32_t CompareTuples(const IndexKeyDesc& keys, const IndexTupleHeader* a, bool 
     const int32_t c = IndexCompareColumn(keys.keys[i], va[i], na[i], vb[i], nb[i]);
     if (c != 0) return c;
   }
+  return 0;
+}
+
+int32_t CompareTuples(const IndexKeyDesc& keys, const IndexTupleHeader* a, bool a_pivot,
+                      const IndexTupleHeader* b, bool b_pivot) {
+  if (const int32_t c = CompareKeyColumns(keys, a, b); c != 0) return c;
   const storage::ItemPointer ta = SortTid(a, a_pivot);
   const storage::ItemPointer tb = SortTid(b, b_pivot);
   if (!ta.valid() || !tb.valid()) return ta.valid() ? 1 : (tb.valid() ? -1 : 0);

@@ -207,6 +207,21 @@ struct BtScan::State {
       if (!Check(p, off, &stop)) return;
       const IndexTupleHeader* it = Item(p, off);
       const size_t at = pos.tuples.size();
+      if (IsPosting(it)) {
+        // BT25: one entry per heap tid, in tid order (reversed going backward); they share one
+        // copy of the key part, whose header Next() fills with the entry's tid.
+        const size_t keylen = KeyPartSize(it);
+        pos.tuples.resize(at + storage::MaxAlign(keylen));
+        std::memcpy(pos.tuples.data() + at, it->bytes(), keylen);
+        auto* copy = reinterpret_cast<IndexTupleHeader*>(pos.tuples.data() + at);
+        copy->info = static_cast<uint16_t>((copy->info & ~kIndexSizeMask) | keylen);
+        const uint32_t n = TidCount(it);
+        for (uint32_t i = 0; i < n; ++i) {
+          const uint32_t k = dir == ScanDirection::kForward ? i : n - 1 - i;
+          pos.entries.push_back({LeafTid(it, k), at, keylen});
+        }
+        return;
+      }
       pos.tuples.resize(at + storage::MaxAlign(it->Size()));
       std::memcpy(pos.tuples.data() + at, it->bytes(), it->Size());
       pos.entries.push_back({it->Tid(), at, it->Size()});
@@ -390,7 +405,11 @@ bool BtScan::Next(ScanDirection dir, storage::ItemPointer* heap_tid, const Index
       pos.cur = at;
       const ScanEntry& e = pos.entries[static_cast<size_t>(at)];
       *heap_tid = e.tid;
-      if (tuple != nullptr) *tuple = reinterpret_cast<const IndexTupleHeader*>(pos.tuples.data() + e.byte_offset);
+      if (tuple != nullptr) {
+        auto* copy = reinterpret_cast<IndexTupleHeader*>(pos.tuples.data() + e.byte_offset);
+        copy->SetTid(e.tid);  // a posting list's entries share one key copy (BT25)
+        *tuple = copy;
+      }
       return true;
     }
     if (!(forward ? pos.more_right : pos.more_left)) {

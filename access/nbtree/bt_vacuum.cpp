@@ -1,5 +1,6 @@
 // VACUUM support: bulk delete of leaf entries whose heap tids are dead, and the cleanup pass.
 // README.md ("VACUUM", BT11).
+#include <cstring>
 #include <vector>
 
 #include "access/nbtree/nbtree_internal.h"
@@ -38,20 +39,63 @@ BtBulkDeleteStats BtBulkDelete(const BtIndex& index,
                                const std::function<bool(storage::ItemPointer)>& dead) {
   BtBulkDeleteStats stats;
   std::vector<uint16_t> offsets;
+  std::vector<std::byte> updates;  // BT26: {u16 offset, u16 size, tuple} per shrunk posting list
+  std::vector<storage::ItemPointer> live;
   ForEachLeaf(index, [&](LockedPage& page) {
     const storage::Page p = page.page();
     ++stats.pages;
     offsets.clear();
+    updates.clear();
+    uint16_t nupdated = 0;
     const OffsetNumber max = MaxOff(p);
     for (OffsetNumber off = FirstData(p); off <= max; ++off) {
-      if (dead(Item(p, off)->Tid())) {
+      const IndexTupleHeader* it = Item(p, off);
+      if (IsPosting(it)) {
+        live.clear();
+        const uint32_t n = TidCount(it);
+        for (uint32_t i = 0; i < n; ++i) {
+          const storage::ItemPointer tid = LeafTid(it, i);
+          if (!dead(tid)) live.push_back(tid);
+        }
+        stats.tuples_remaining += live.size();
+        stats.tuples_removed += n - live.size();
+        if (live.empty()) {
+          offsets.push_back(off);
+        } else if (live.size() < n) {
+          const IndexTuple t = MakeLeafItem(it, live);  // a plain entry when one tid is left
+          const uint16_t hdr[2] = {off, static_cast<uint16_t>(t.size())};
+          const size_t at = updates.size();
+          updates.resize(at + sizeof(hdr) + t.size());
+          std::memcpy(updates.data() + at, hdr, sizeof(hdr));
+          std::memcpy(updates.data() + at + sizeof(hdr), t.data(), t.size());
+          ++nupdated;
+        }
+        continue;
+      }
+      if (dead(it->Tid())) {
         offsets.push_back(off);
+        ++stats.tuples_removed;
       } else {
         ++stats.tuples_remaining;
       }
     }
+    if (nupdated > 0) {
+      transam::WalRecordBuilder wal;
+      wal.Reserve(offsets.size() * sizeof(uint16_t) + updates.size() + 64);
+      const WalBtVacuumPosting rec{static_cast<uint16_t>(offsets.size()), nupdated};
+      CriticalSection([&] {
+        ApplyVacuumPosting(p, offsets, updates, nupdated);
+        storage::MarkBufferDirty(page.buffer());
+        wal.RegisterData(&rec, sizeof(rec));
+        wal.RegisterBuffer(0, page.buffer(), transam::kRegStandard);
+        if (!offsets.empty()) wal.RegisterBufData(0, offsets.data(), offsets.size() * sizeof(uint16_t));
+        wal.RegisterBufData(0, updates.data(), updates.size());
+        const Lsn lsn = wal.Insert(transam::RmgrId::kBtree, kWalBtVacuumPosting);
+        storage::PageSetLsn(p, lsn);
+      });
+      return;
+    }
     if (offsets.empty()) return;
-    stats.tuples_removed += offsets.size();
     transam::WalRecordBuilder wal;
     wal.Reserve(offsets.size() * sizeof(uint16_t) + 64);
     WalBtVacuum rec{static_cast<uint16_t>(offsets.size())};
@@ -77,7 +121,7 @@ BtBulkDeleteStats BtVacuumCleanup(const BtIndex& index) {
     LockedPage page(index, block, BufferLockMode::kShare);
     const storage::Page p = page.page();
     ++stats.pages;
-    stats.tuples_remaining += static_cast<uint64_t>(MaxOff(p) + 1 - FirstData(p));
+    for (OffsetNumber off = FirstData(p); off <= MaxOff(p); ++off) stats.tuples_remaining += TidCount(Item(p, off));
     if (IsRightmost(p)) return stats;
     block = BlockNumber(Opaque(p)->right);
   }

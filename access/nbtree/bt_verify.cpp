@@ -1,6 +1,7 @@
 // The amcheck-like verifier: meta page, per-level sibling chains, key order within and across
 // pages, high keys, parent/child key ranges, and optionally heap rows against entries.
 // README.md ("Verifier", BT1-BT8).
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <string>
@@ -188,18 +189,21 @@ class Verifier {
       }
       if (!leaf && max < first) Problem("block %u: internal page without items", block);
       const IndexTupleHeader* last = nullptr;
+      IndexTuple last_flat;  // BT22: a posting list's last (key, tid) entry, as a plain entry
       for (OffsetNumber off = first; off <= max; ++off) {
         const IndexTupleHeader* it = Item(p, off);
         if (!leaf) {
+          if (IsPosting(it)) Problem("block %u: posting tuple at offset %u of an internal page", block, off);
           if (off == first) {
             info.downlinks.push_back({std::nullopt, it->tid_block});
             continue;
           }
           info.downlinks.push_back({IndexTuple(it->bytes(), it->Size()), it->tid_block});
         } else {
-          ++stats_->leaf_entries;
+          stats_->leaf_entries += TidCount(it);
+          if (IsPosting(it)) CheckPosting(block, off, it);
         }
-        if (last != nullptr && !Less(last, !leaf, it, !leaf)) {
+        if (last != nullptr && !Less(last_flat.header(), !leaf, it, !leaf)) {
           Problem("block %u: items %u and %u out of order", block, static_cast<unsigned>(off - 1),
                   static_cast<unsigned>(off));
         }
@@ -210,10 +214,12 @@ class Verifier {
           }
         }
         last = it;
+        last_flat = leaf && IsPosting(it) ? MakeLeafItem(it, std::vector<storage::ItemPointer>{MaxLeafTid(it)})
+                                          : IndexTuple(it->bytes(), it->Size());
       }
       if (last != nullptr) {
-        info.last = IndexTuple(last->bytes(), last->Size());
-        if (info.hikey && !Less(last, !leaf, info.hikey->header(), true)) {
+        info.last = last_flat;  // BT22: every tid of a posting list lies below the bounds
+        if (info.hikey && !Less(last_flat.header(), !leaf, info.hikey->header(), true)) {
           Problem("block %u: item not below the high key", block);
         }
       }
@@ -306,9 +312,48 @@ class Verifier {
     }
   }
 
+  // BT22-BT23: a posting tuple has >= 2 tids, ascending and distinct, and is allowed only where
+  // deduplication may happen (non-unique, no INCLUDE columns), at most BT12's size.
+  void CheckPosting(uint32_t block, OffsetNumber off, const IndexTupleHeader* it) {
+    ++stats_->posting_tuples;
+    const uint32_t n = TidCount(it);
+    if (n < 2 || KeyPartSize(it) < kIndexTupleHeaderSize || KeyPartSize(it) % 8 != 0 ||
+        KeyPartSize(it) + n * kBtPostingTidSize != it->Size()) {
+      Problem("block %u: posting tuple at offset %u has a bad layout (%u tids, size %zu)", block, off, n,
+              it->Size());
+      return;
+    }
+    if (storage::MaxAlign(it->Size()) > kBtMaxItemSize) {
+      Problem("block %u: posting tuple at offset %u is %zu bytes", block, off, it->Size());
+    }
+    if (index_.unique || keys_.natts() != keys_.nkeyatts()) {
+      Problem("block %u: posting tuple at offset %u in an index that cannot deduplicate", block, off);
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      const storage::ItemPointer tid = LeafTid(it, i);
+      if (!tid.valid()) Problem("block %u: posting tuple at offset %u has an invalid tid", block, off);
+      if (i > 0 && !(LeafTid(it, i - 1) < tid)) {
+        Problem("block %u: posting list at offset %u is not sorted or has duplicates (tid %u)", block, off, i);
+      }
+    }
+  }
+
   bool EntryExists(const SearchKey& key) {
     LockedPage page = Descend(index_, key, BufferLockMode::kShare, nullptr);
     OffsetNumber off = BinarySearch(keys_, key, page.page());
+    // A posting list holding the tid sorts by its lowest tid: when that is below the tid, the
+    // list is the item before the search position, on the same page (BT22, BT4).
+    if (off > FirstData(page.page())) {
+      const IndexTupleHeader* prev = Item(page.page(), static_cast<OffsetNumber>(off - 1));
+      SearchKey key_only = key;
+      key_only.tid = {};
+      if (IsPosting(prev) &&
+          CompareKeyToItem(keys_, key_only, page.page(), static_cast<OffsetNumber>(off - 1)) == 0) {
+        std::vector<storage::ItemPointer> tids;
+        AppendLeafTids(prev, &tids);
+        if (std::binary_search(tids.begin(), tids.end(), key.tid)) return true;
+      }
+    }
     while (off > MaxOff(page.page()) && !IsRightmost(page.page())) {
       const BlockNumber right(Opaque(page.page())->right);
       page = LockedPage(index_, right, BufferLockMode::kShare);

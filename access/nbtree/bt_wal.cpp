@@ -1,6 +1,9 @@
 // Redo, describe and identify of the kBtree WAL records. README.md ("WAL records").
+#include <array>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "access/nbtree/nbtree_internal.h"
 #include "access/transam/redo_buffer.h"
@@ -136,6 +139,45 @@ void BtreeRedo(const DecodedRecord& record) {
       }
       break;
     }
+    case kWalBtDedup:
+      RedoBlock(record, 0, [](storage::Page page, const transam::DecodedBlockRef& ref) {
+        // BT23: the same rewrite as the original pass, from the logged intervals.
+        std::vector<WalBtDedupInterval> intervals(ref.data.size() / sizeof(WalBtDedupInterval));
+        std::memcpy(intervals.data(), ref.data.data(), intervals.size() * sizeof(WalBtDedupInterval));
+        auto scratch = std::make_unique<std::array<uint64_t, kBlockSize / 8>>();
+        auto* dst = reinterpret_cast<std::byte*>(scratch->data());
+        ApplyDedup(page, dst, intervals);
+        std::memcpy(page, dst, kBlockSize);
+      });
+      break;
+    case kWalBtInsertPost: {
+      const auto rec = MainData<WalBtInsertPost>(record, "insert_post");
+      RedoBlock(record, 0, [&](storage::Page page, const transam::DecodedBlockRef& ref) {
+        // BT24: the posting tuple is overwritten in place (same size), the new entry follows it.
+        IndexTupleHeader* posting = Item(page, rec.posting_off);
+        if (ref.data.size() < rec.posting_size || posting->Size() != rec.posting_size) {
+          Panic("btree insert_post redo: posting tuple size mismatch at offset %u", rec.posting_off);
+        }
+        std::memcpy(posting, ref.data.data(), rec.posting_size);
+        const auto off = static_cast<storage::OffsetNumber>(rec.posting_off + 1);
+        if (storage::PageAddItem(page, ref.data.data() + rec.posting_size,
+                                 ref.data.size() - rec.posting_size, off, false, false) != off) {
+          Panic("btree insert_post redo: failed to add item at offset %u", off);
+        }
+      });
+      break;
+    }
+    case kWalBtVacuumPosting: {
+      const auto rec = MainData<WalBtVacuumPosting>(record, "vacuum_posting");
+      RedoBlock(record, 0, [&](storage::Page page, const transam::DecodedBlockRef& ref) {
+        const size_t del_bytes = rec.ndeleted * sizeof(uint16_t);
+        if (ref.data.size() < del_bytes) Panic("btree vacuum_posting redo: record too short");
+        std::vector<uint16_t> deleted(rec.ndeleted);
+        if (del_bytes > 0) std::memcpy(deleted.data(), ref.data.data(), del_bytes);
+        ApplyVacuumPosting(page, deleted, std::span<const std::byte>(ref.data).subspan(del_bytes), rec.nupdated);
+      });
+      break;
+    }
     default:
       Panic("btree redo: unknown record info 0x%02x", record.info);
   }
@@ -151,6 +193,9 @@ const char* BtreeIdentify(uint8_t info) {
     case kWalBtCreate: return "CREATE";
     case kWalBtMarkHalfDead: return "MARK_HALF_DEAD";
     case kWalBtUnlinkPage: return "UNLINK_PAGE";
+    case kWalBtDedup: return "DEDUP";
+    case kWalBtInsertPost: return "INSERT_POST";
+    case kWalBtVacuumPosting: return "VACUUM_POSTING";
     default: return nullptr;
   }
 }
@@ -191,6 +236,20 @@ std::string BtreeDescribe(const DecodedRecord& record) {
       return Format("left %d, right %u, xact %llu%s", rec.left == kNoBlock ? -1 : static_cast<int>(rec.left),
                     rec.right, static_cast<unsigned long long>(rec.xact),
                     rec.has_leaf != 0 ? Format(", leaf's next top %u", rec.next_top).c_str() : "");
+    }
+    case kWalBtDedup: {
+      if (record.main_data.size() < sizeof(WalBtDedup)) return "(short)";
+      return Format("nintervals %u", MainData<WalBtDedup>(record, "dedup").nintervals);
+    }
+    case kWalBtInsertPost: {
+      if (record.main_data.size() < sizeof(WalBtInsertPost)) return "(short)";
+      const auto rec = MainData<WalBtInsertPost>(record, "insert_post");
+      return Format("posting off %u, new item off %u", rec.posting_off, rec.posting_off + 1);
+    }
+    case kWalBtVacuumPosting: {
+      if (record.main_data.size() < sizeof(WalBtVacuumPosting)) return "(short)";
+      const auto rec = MainData<WalBtVacuumPosting>(record, "vacuum_posting");
+      return Format("ndeleted %u, nupdated %u", rec.ndeleted, rec.nupdated);
     }
     default: return "";
   }

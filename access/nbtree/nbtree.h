@@ -32,6 +32,10 @@ struct BtIndex {
   Relation rel;
   const IndexKeyDesc* keys = nullptr;
   bool unique = false;
+  // PostgreSQL's deduplicate_items: equal keys share one posting-list tuple (README
+  // "Deduplication"). Applies only to non-unique indexes without INCLUDE columns whose key
+  // columns are all equal_image; false keeps one entry per heap tid.
+  bool deduplicate = true;
 };
 
 // Creates the index's main fork with a meta page (block 0) and an empty root leaf (block 1),
@@ -128,17 +132,17 @@ class BtScan {
 // --- VACUUM ---------------------------------------------------------------------------------
 struct BtBulkDeleteStats {
   uint64_t pages = 0;            // leaf pages visited
-  uint64_t tuples_removed = 0;
-  uint64_t tuples_remaining = 0;
+  uint64_t tuples_removed = 0;   // heap tids removed (each tid of a posting list counts)
+  uint64_t tuples_remaining = 0; // heap tids left
   uint64_t pages_deleted = 0;    // pages this call marked DELETED (leaves and internal pages)
   uint64_t pages_free = 0;       // DELETED pages found recyclable and put in the free space map
 };
-// Removes every leaf entry whose heap tid `dead(tid)` says is dead (WAL-logged per page).
-// Walks the leaf level left to right by right links, one cleanup lock at a time (exclusive
-// and no other pin: waits for scans keeping their leaf pin, BT28). `dead` must not take content
-// locks or throw. Then deletes the pages left empty and records recyclable ones in the free
-// space map (README "Page deletion and recycling"). Requires: the only VACUUM of the index
-// (ShareUpdateExclusiveLock).
+// Removes every heap tid that `dead(tid)` says is dead: plain entries are deleted, posting lists
+// shrink (or go when all their tids die) (WAL-logged per page). Walks the leaf level left to
+// right by right links, one cleanup lock at a time (exclusive and no other pin: waits for scans
+// keeping their leaf pin, BT28). `dead` must not take content locks or throw. Then deletes the
+// pages left empty and records recyclable ones in the free space map (README "Page deletion and
+// recycling"). Requires: the only VACUUM of the index (ShareUpdateExclusiveLock).
 [[nodiscard]] BtBulkDeleteStats BtBulkDelete(const BtIndex& index,
                                              const std::function<bool(storage::ItemPointer)>& dead);
 // VACUUM's cleanup pass: deletes empty pages, finishes half-dead ones (a crash between the two
@@ -157,7 +161,8 @@ struct BtVerifyOptions {
 struct BtVerifyStats {
   int levels = 0;
   uint64_t pages = 0;
-  uint64_t leaf_entries = 0;
+  uint64_t leaf_entries = 0;       // heap tids (each tid of a posting list counts)
+  uint64_t posting_tuples = 0;     // posting-list tuples among the leaf items
   uint64_t incomplete_splits = 0;  // pages still flagged INCOMPLETE_SPLIT (allowed, BT7)
   uint64_t deleted_pages = 0;      // DELETED pages in the file (not in any level's chain)
   uint64_t half_dead_pages = 0;    // HALF_DEAD leaves (a deletion whose stage 2 is pending)

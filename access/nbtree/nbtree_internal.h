@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "access/common/index_tuple.h"
@@ -114,6 +115,9 @@ void MakeKeyFromTuple(const IndexKeyDesc& keys, const IndexTupleHeader* tuple, b
 // key vs the item at `off`: < 0, 0, > 0. The minus-infinity item compares below every key.
 [[nodiscard]] int32_t CompareKeyToItem(const IndexKeyDesc& keys, const SearchKey& key,
                                        storage::Page page, storage::OffsetNumber off);
+// Two stored tuples' key columns in index order (no tids): < 0, 0, > 0.
+[[nodiscard]] int32_t CompareKeyColumns(const IndexKeyDesc& keys, const IndexTupleHeader* a,
+                                        const IndexTupleHeader* b);
 // Two stored tuples in index order (key columns, then tids). For the verifier.
 [[nodiscard]] int32_t CompareTuples(const IndexKeyDesc& keys, const IndexTupleHeader* a,
                                     bool a_pivot, const IndexTupleHeader* b, bool b_pivot);
@@ -240,5 +244,80 @@ inline void CriticalSection(Fn&& fn) noexcept {
 void CallSplitHook(uint32_t level);
 void CallPageDelHook(int stage);
 #endif
+
+// --- deduplication (bt_dedup.cpp, README "Deduplication", BT22-BT26) -------------------------
+// A posting tuple (leaf data items only) is told from a plain entry by its header tid: block =
+// the number of heap tids (>= 2), offset = kBtPostingMarker (never a heap line pointer number);
+// the pivot flag is clear. Its key columns are followed, from MaxAlign(key size), by the tids
+// (6 bytes each: u32 block, u16 offset), ascending and distinct (BT22).
+inline constexpr uint16_t kBtPostingMarker = 0xFFFF;
+inline constexpr size_t kBtPostingTidSize = 6;
+// The dedup pass makes posting tuples of at most this many bytes (MAXALIGNed): half of BT12's
+// limit, as PostgreSQL, so a split still always finds a point and posting splits stay cheap.
+inline constexpr size_t kBtMaxPostingSize = (kBtMaxItemSize / 2) & ~size_t{7};
+
+inline constexpr uint8_t kWalBtDedup = 0xA0;
+inline constexpr uint8_t kWalBtInsertPost = 0xB0;
+inline constexpr uint8_t kWalBtVacuumPosting = 0xC0;
+
+struct WalBtDedup {         // block 0 data = WalBtDedupInterval[nintervals], by ascending base
+  uint16_t nintervals;
+};
+struct WalBtDedupInterval {  // items [base, base + nitems) of the page before the pass merge
+  uint16_t base;
+  uint16_t nitems;
+};
+struct WalBtInsertPost {    // block 0 data = the rewritten posting tuple, then the new entry
+  uint16_t posting_off;     // the posting tuple overwritten in place (same size); the new
+  uint16_t posting_size;    // entry goes to posting_off + 1
+};
+struct WalBtVacuumPosting { // block 0 data = u16 deleted offsets ascending, then per update
+  uint16_t ndeleted;        // {u16 offset, u16 size, tuple bytes}, ascending offsets
+  uint16_t nupdated;
+};
+
+[[nodiscard]] inline bool IsPosting(const IndexTupleHeader* t) {
+  return (t->info & kBtPivotHasTid) == 0 && t->tid_offset == kBtPostingMarker;
+}
+// Number of heap tids of a leaf data item (1 for a plain entry).
+[[nodiscard]] inline uint32_t TidCount(const IndexTupleHeader* t) {
+  return IsPosting(t) ? t->tid_block : 1;
+}
+// Bytes of the key part: a posting's tids start there; a plain entry's size.
+[[nodiscard]] inline size_t KeyPartSize(const IndexTupleHeader* t) {
+  return IsPosting(t) ? t->Size() - kBtPostingTidSize * t->tid_block : t->Size();
+}
+// Heap tid `i` (< TidCount) of a leaf data item.
+[[nodiscard]] storage::ItemPointer LeafTid(const IndexTupleHeader* t, uint32_t i);
+// The highest heap tid of a leaf data item (its own for a plain entry).
+[[nodiscard]] inline storage::ItemPointer MaxLeafTid(const IndexTupleHeader* t) {
+  return LeafTid(t, TidCount(t) - 1);
+}
+// Appends every heap tid of a leaf data item to `out`.
+void AppendLeafTids(const IndexTupleHeader* t, std::vector<storage::ItemPointer>* out);
+// A leaf data item with the key part of `base` (plain or posting) and `tids` (ascending,
+// distinct, non-empty): a plain entry for one tid, else a posting tuple.
+[[nodiscard]] IndexTuple MakeLeafItem(const IndexTupleHeader* base, std::span<const storage::ItemPointer> tids);
+// Whether `index` deduplicates (README "Deduplication": non-unique, no INCLUDE columns, every
+// key column equal_image, `deduplicate` set).
+[[nodiscard]] bool DedupEnabled(const BtIndex& index);
+// The dedup pass on the exclusively locked leaf (BT23): merges runs of equal keys into posting
+// tuples (at most kBtMaxPostingSize), WAL-logged (DEDUP). Returns whether the page changed.
+// Requires: DedupEnabled(index); no INCOMPLETE_SPLIT on the page.
+[[nodiscard]] bool DedupPage(const BtIndex& index, LockedPage& leaf);
+// The posting split (BT24) for inserting `tuple` (a plain entry) at `off` of a leaf: when the
+// item before `off` is a posting tuple with an equal key whose tid range holds tuple's tid,
+// returns true with *replacement = that posting with the new tid in and its highest tid out,
+// and *tuple = a plain entry of the highest tid (to be inserted at `off`). Throws XX000 when
+// the tid is already in the list.
+[[nodiscard]] bool PostingSplit(const BtIndex& index, storage::Page page, storage::OffsetNumber off,
+                                IndexTuple* tuple, IndexTuple* replacement);
+// Page rewrites shared by do and redo, so both produce the same bytes.
+// The dedup pass's result for `src` into `dst` (a scratch page).
+void ApplyDedup(storage::Page src, storage::Page dst, std::span<const WalBtDedupInterval> intervals);
+// VACUUM with posting lists: replaces the updated items (delete + add at the same offset), then
+// deletes `deleted` from the highest down. `updates`: the record's update part.
+void ApplyVacuumPosting(storage::Page page, std::span<const uint16_t> deleted,
+                        std::span<const std::byte> updates, uint16_t nupdated);
 
 }  // namespace keel::access::nbtree::internal
