@@ -231,7 +231,7 @@ void Postmaster::StartUp() {
   sigprocmask(SIG_BLOCK, &all, nullptr);
   SetLogProcessKind("postmaster");
   storage::InitProcessContext(storage::ProcessRole::kPostmaster);
-  postmaster::RegisterAllRmgrs();  // inherited by every child through fork
+  postmaster::RegisterBuiltins();  // inherited by every child through fork
 
   std::string data_dir = ValidateDataDirectory(options_.data_dir);
   if (chdir(data_dir.c_str()) != 0) {

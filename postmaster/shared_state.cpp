@@ -73,16 +73,15 @@ void CreateSharedState(uint64_t system_identifier) {
   AutovacuumShmemInit(settings::autovacuum_max_workers);
 }
 
-void RegisterAllRmgrs() {
+void RegisterBuiltins() {
   transam::RegisterBuiltinRmgrs();
   transam::RegisterClogRmgrs();
   transam::RegisterXactRmgr();
   transam::RegisterMultiXactRmgr();
   access::RegisterHeapRmgrs();
   access::nbtree::RegisterBtreeRmgr();
-  // Not a resource manager, but start-up registration all the same (IX4): every process that
-  // can open an index (forked from the postmaster, or a harness / embedded process that calls
-  // this) knows btree. Idempotent, since harnesses call this once per server they start.
+  // IX4: every process that can open an index (forked from the postmaster, or a harness /
+  // embedded process that calls this) knows btree.
   access::nbtree::RegisterBtreeIndexAm();
 }
 

@@ -12,9 +12,10 @@ namespace keel::postmaster {
 // checkpointer, quit reason). Requires: no region exists in this process. Throws shmem's errors.
 void CreateSharedState(uint64_t system_identifier);
 
-// Registers every resource manager (WAL redo and description) in this process; children
-// inherit the table through fork.
-void RegisterAllRmgrs();
+// Registers what the server has built in, in this process: every resource manager (WAL redo and
+// description) and the index access methods (btree). Children inherit the tables through fork.
+// Idempotent for the access methods; harnesses call it once per server they start.
+void RegisterBuiltins();
 
 // A freshly forked child that uses shared state: its private buffer pins, WAL access (the
 // buffer manager's WAL-before-data hook) and transaction access.

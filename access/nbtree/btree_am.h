@@ -15,7 +15,7 @@ namespace keel::access::nbtree {
 [[nodiscard]] const IndexAm& GetBtreeIndexAm();
 
 // Registers GetBtreeIndexAm() under kBtreeIndexAmOid unless something already is (start-up,
-// before forking: called from postmaster::RegisterAllRmgrs; idempotent).
+// before forking: called from postmaster::RegisterBuiltins; idempotent).
 void RegisterBtreeIndexAm();
 
 }  // namespace keel::access::nbtree

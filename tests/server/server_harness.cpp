@@ -70,7 +70,7 @@ ServerHarness::ServerHarness(HarnessOptions options) : options_(options) {
   system_identifier_ = control.system_identifier;
   transam::WriteControlFile(dir_, control);
   storage::InitProcessContext(storage::ProcessRole::kBackend);
-  postmaster::RegisterAllRmgrs();
+  postmaster::RegisterBuiltins();
   StartServer();
 }
 
