@@ -164,6 +164,45 @@ TEST(BtPageDelTest, DeleteRangesScansMatchModel) {
   ExpectScansMatch(t, model, 2);
 }
 
+// A forward scan stopped on a page that VACUUM then deletes turns backward (BT10): it returns
+// what it copied from that page below its position, then re-finds its place below the page's
+// old lowest entry and continues with the survivors, without repeating or skipping anything.
+TEST(BtPageDelTest, DirectionChangeAfterTheCurrentPageWasDeleted) {
+  ServerHarness harness;
+  WideTextIndex t(200);
+  t.Create();
+  std::set<uint64_t> model;
+  Load(t, &model);
+  BtScan scan(t.index, {}, ScanDirection::kForward);
+  storage::ItemPointer tid;
+  uint64_t k = 0;
+  do {
+    ASSERT_TRUE(scan.Next(ScanDirection::kForward, &tid, nullptr));
+    k = KeyOfTid(tid);
+  } while (k < 3000);
+  ASSERT_EQ(k, 3000u);
+  // Every entry of [2500, 3500) goes: the scan's page and its neighbours are deleted.
+  const BtBulkDeleteStats del = BtBulkDelete(t.index, [](storage::ItemPointer victim) {
+    const uint64_t v = KeyOfTid(victim);
+    return v >= 2500 && v < 3500;
+  });
+  ASSERT_GE(del.pages_deleted, 20u);
+  std::vector<uint64_t> back;
+  while (scan.Next(ScanDirection::kBackward, &tid, nullptr)) back.push_back(KeyOfTid(tid));
+  // [2999 down to the page's first copied key] then [2499 down to 0].
+  ASSERT_FALSE(back.empty());
+  EXPECT_EQ(back.front(), 2999u);
+  size_t i = 0;
+  while (i < back.size() && back[i] >= 2500) {
+    ASSERT_EQ(back[i], 2999 - i) << "copied entries of the deleted page, at " << i;
+    ++i;
+  }
+  EXPECT_GE(i, 1u);
+  EXPECT_LT(i, 60u);  // one page's worth at most (~37 per leaf)
+  ASSERT_EQ(back.size() - i, 2500u);
+  for (size_t j = i; j < back.size(); ++j) ASSERT_EQ(back[j], 2499 - (j - i)) << "survivor at " << j;
+}
+
 TEST(BtPageDelTest, RefillReusesDeletedPages) {
   ServerHarness harness;
   WideTextIndex t(200);
