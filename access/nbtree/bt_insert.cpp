@@ -394,17 +394,7 @@ HeapCheck CheckHeapChain(const Relation& heap, storage::ItemPointer root, Transa
 [[noreturn]] void ThrowUniqueViolation(const BtIndex& index, std::span<const Datum> values) {
   std::string cols;
   std::string vals;
-  for (int i = 0; i < index.keys->nkeyatts(); ++i) {
-    if (i > 0) {
-      cols += ", ";
-      vals += ", ";
-    }
-    const size_t idx = static_cast<size_t>(i);
-    cols += idx < index.keys->names.size() ? index.keys->names[idx]
-                                           : index.keys->tupdesc->attr(i).name;
-    const IndexOutputFn out = index.keys->keys[idx].output;
-    vals += out != nullptr ? out(values[idx]) : "?";
-  }
+  FormatUniqueKey(index, values, &cols, &vals);
   throw Error(sqlstate::kUniqueViolation,
               Format("duplicate key value violates unique constraint \"%s\"", index.rel.name.c_str()))
       .WithDetail(Format("Key (%s)=(%s) already exists.", cols.c_str(), vals.c_str()));
@@ -553,5 +543,23 @@ void BtInsert(const BtIndex& index, const Relation* heap, std::span<const Datum>
     }
   }
 }
+
+namespace internal {
+
+void FormatUniqueKey(const BtIndex& index, std::span<const Datum> values, std::string* cols,
+                     std::string* vals) {
+  for (int i = 0; i < index.keys->nkeyatts(); ++i) {
+    if (i > 0) {
+      *cols += ", ";
+      *vals += ", ";
+    }
+    const size_t idx = static_cast<size_t>(i);
+    *cols += idx < index.keys->names.size() ? index.keys->names[idx] : index.keys->tupdesc->attr(i).name;
+    const IndexOutputFn out = index.keys->keys[idx].output;
+    *vals += out != nullptr ? out(values[idx]) : "?";
+  }
+}
+
+}  // namespace internal
 
 }  // namespace keel::access::nbtree

@@ -234,14 +234,9 @@ struct Row {
 
 TEST(BtPropertyTest, TwoColumnsDescNullsTextInclude) {
   ServerHarness harness;
-  TupleDesc desc({AttributeForType("a", type_oid::kInt4), AttributeForType("b", type_oid::kText),
-                  AttributeForType("c", type_oid::kInt4)});
-  IndexKeyDesc keys;
-  keys.tupdesc = &desc;
-  keys.keys.push_back(IndexKeyColumnForType(type_oid::kInt4, /*descending=*/true, /*nulls_first=*/0));
-  keys.keys.push_back(IndexKeyColumnForType(type_oid::kText));
-  keys.names = {"a", "b"};
-  BtIndex index{ServerHarness::TestRelation(16400, "t_ab"), &keys, false};
+  testing::TwoColumnIndex two;
+  const TupleDesc& desc = two.desc;
+  const BtIndex& index = two.index;
   transam::StartTransaction();
   BtCreateIndex(index);
   transam::CommitTransaction();

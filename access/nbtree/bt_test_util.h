@@ -103,6 +103,26 @@ struct Int8Table {
 // An index without a heap on one text column whose keys are a zero-padded number followed by
 // filler up to `width` bytes: wide keys make tall trees with few entries (internal splits,
 // parent re-finding, new roots). Heap tids are synthetic (block n / 100 + 1).
+// The two-column index the property and build tests share: (a int4 DESC NULLS LAST, b text)
+// INCLUDE (c int4), relation 16400 "t_ab" (storage not created). Not copyable: `keys` points
+// at `desc`.
+struct TwoColumnIndex {
+  TupleDesc desc{{AttributeForType("a", type_oid::kInt4), AttributeForType("b", type_oid::kText),
+                  AttributeForType("c", type_oid::kInt4)}};
+  IndexKeyDesc keys;
+  BtIndex index;
+
+  TwoColumnIndex() {
+    keys.tupdesc = &desc;
+    keys.keys.push_back(IndexKeyColumnForType(type_oid::kInt4, /*descending=*/true, /*nulls_first=*/0));
+    keys.keys.push_back(IndexKeyColumnForType(type_oid::kText));
+    keys.names = {"a", "b"};
+    index = BtIndex{keel::testing::ServerHarness::TestRelation(16400, "t_ab"), &keys, false};
+  }
+  TwoColumnIndex(const TwoColumnIndex&) = delete;
+  TwoColumnIndex& operator=(const TwoColumnIndex&) = delete;
+};
+
 struct WideTextIndex {
   TupleDesc desc{{AttributeForType("k", type_oid::kText)}};
   IndexKeyDesc keys;

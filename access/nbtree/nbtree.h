@@ -56,17 +56,38 @@ void BtInsert(const BtIndex& index, const Relation* heap, std::span<const Datum>
 struct BtBuildOptions {
   int fillfactor = 90;             // leaf pages are filled to this percent (10..100)
   size_t sort_memory_bytes = 0;    // the sort's budget; 0: maintenance_work_mem
+  const char* heap_name = nullptr; // the table's name, for the 54000 detail (may be null)
 };
 struct BtBuildStats {
   uint64_t heap_tuples = 0;        // rows the source offered
   uint64_t index_tuples = 0;       // entries made
+  uint32_t levels = 0;             // levels of the built tree (1: the root is a leaf)
+  uint64_t leaf_pages = 0;
+  uint64_t pages = 0;              // blocks of the fork, meta page included
+  bool sort_spilled = false;       // the sort went past its budget and used temporary files
+  uint64_t sort_runs = 0;          // sorted runs written (0 when it stayed in memory)
+  // Wall-clock seconds of the phases: reading + sorting (up to the merge), merging + loading +
+  // writing pages, flushing WAL + syncing the fork.
+  double sort_seconds = 0;
+  double load_seconds = 0;
+  double sync_seconds = 0;
 };
 // CREATE INDEX: creates the index's storage (as BtCreateIndex) and fills it with one entry per
-// row of `source` (README "Bulk build"). With index.unique, two rows offered alive with equal
-// keys and no NULL key column fail with 23505 (as BtInsert's message and detail).
-// Requires: an active transaction; nobody else uses the index (AccessExclusiveLock).
+// row of `source` (README "Bulk build", BT13-BT15): sorts them (spilling past the budget),
+// loads the tree bottom-up with `fillfactor`% full leaves (internal pages 70%), writing pages
+// directly to the fork with page-image WAL records, and syncs the fork before returning.
+// With index.unique, two rows offered alive with equal keys and no NULL key column fail with
+// 23505 `could not create unique index "%s"`, detail `Key (%s)=(%s) is duplicated.`.
+// Throws 54000 for a too large entry (as BtInsert), 22023 for a fill factor outside 10..100, and the sort's temporary-file errors.
+// Requires: an active transaction; nobody else uses the index (AccessExclusiveLock); the
+// index's storage does not exist yet.
 [[nodiscard]] BtBuildStats BtBuild(const BtIndex& index, IndexBuildSource& source,
                                    const BtBuildOptions& options = {});
+#ifdef KEEL_DEBUG
+// Test-only: called by BtBuild after each batch of pages is WAL-logged and written, with the
+// number of pages written so far (crash tests stop a build there). nullptr removes it.
+void TestOnlySetBuildHook(void (*hook)(uint64_t pages_written));
+#endif
 
 // --- scans ----------------------------------------------------------------------------------
 enum class BtStrategy : uint8_t { kLess = 1, kLessEqual = 2, kEqual = 3, kGreaterEqual = 4, kGreater = 5 };

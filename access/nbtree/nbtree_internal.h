@@ -115,6 +115,10 @@ void MakeKeyFromTuple(const IndexKeyDesc& keys, const IndexTupleHeader* tuple, b
 // key vs the item at `off`: < 0, 0, > 0. The minus-infinity item compares below every key.
 [[nodiscard]] int32_t CompareKeyToItem(const IndexKeyDesc& keys, const SearchKey& key,
                                        storage::Page page, storage::OffsetNumber off);
+// The key columns' names and values of an entry, comma-separated, for 23505 details
+// ("Key (a, b)=(1, x) ..."). Requires: values holds the key columns (none NULL).
+void FormatUniqueKey(const BtIndex& index, std::span<const Datum> values, std::string* cols,
+                     std::string* vals);
 // Two stored tuples' key columns in index order (no tids): < 0, 0, > 0.
 [[nodiscard]] int32_t CompareKeyColumns(const IndexKeyDesc& keys, const IndexTupleHeader* a,
                                         const IndexTupleHeader* b);

@@ -186,7 +186,7 @@ void Sorter::SetBoundedLimit(uint64_t k) {
 
 size_t Sorter::MemoryUsed() const { return arena_->charged() + refs_.size() * sizeof(Ref); }
 
-void Sorter::Add(std::span<const std::byte> record) {
+void Sorter::Add(std::span<const std::byte> record, uint64_t abbrev) {
   KEEL_ASSERT(!finished_);
   if (record.size() > kMaxRecordBytes) {
     throw Error(sqlstate::kProgramLimitExceeded,
@@ -207,7 +207,7 @@ void Sorter::Add(std::span<const std::byte> record) {
   }
   std::byte* copy = arena_->Allocate(record.size());
   if (!record.empty()) memcpy(copy, record.data(), record.size());
-  refs_.push_back({copy, record.size()});
+  refs_.push_back({copy, record.size(), abbrev});
   stats_.peak_memory_bytes = std::max(stats_.peak_memory_bytes, MemoryUsed());
   // S11: a bounded sort keeps at most max(2k, kMinTrimRecords) records in memory, trimming
   // back to k (the floor keeps a tiny k from copying the arena on every record).
@@ -215,7 +215,10 @@ void Sorter::Add(std::span<const std::byte> record) {
 }
 
 void Sorter::SortRefs() {
+  // S13: most comparisons end at the abbreviated keys, read from the contiguous reference array;
+  // only ties dereference the records (scattered through the arena: a cache miss each).
   std::sort(refs_.begin(), refs_.end(), [this](const Ref& a, const Ref& b) {
+    if (a.abbrev != b.abbrev) return a.abbrev < b.abbrev;
     return compare_(a.data, a.len, b.data, b.len, arg_) < 0;
   });
 }
@@ -225,6 +228,7 @@ void Sorter::TrimToBound() {
   if (refs_.size() <= k) return;
   std::nth_element(refs_.begin(), refs_.begin() + static_cast<ptrdiff_t>(k), refs_.end(),
                    [this](const Ref& a, const Ref& b) {
+                     if (a.abbrev != b.abbrev) return a.abbrev < b.abbrev;
                      return compare_(a.data, a.len, b.data, b.len, arg_) < 0;
                    });
   refs_.resize(k);
