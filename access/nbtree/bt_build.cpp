@@ -572,6 +572,21 @@ BtBuildStats BtBuild(const BtIndex& index, IndexBuildSource& source, const BtBui
   Loader loader(index, options.fillfactor, writer.get());
   std::vector<std::byte> prev;  // the previous record, for the unique check
   bool group_alive = false;     // some record equal to `prev` (keys) was alive
+  // With deduplication (BT22, BT23) runs of equal keys are loaded as posting tuples (as PostgreSQL's
+  // build does), cut where a list would pass kBtMaxPostingSize — the same cap as the dedup pass.
+  const bool dedup = DedupEnabled(index);
+  IndexTuple run_base;  // an aligned copy of the run's first record (records are unaligned)
+  std::vector<storage::ItemPointer> run_tids;
+  auto flush_run = [&] {
+    if (run_tids.empty()) return;
+    if (run_tids.size() == 1) {
+      loader.AddLeaf(run_base.data(), run_base.size());
+    } else {
+      const IndexTuple posting = MakeLeafItem(run_base.header(), run_tids);
+      loader.AddLeaf(posting.data(), posting.size());
+    }
+    run_tids.clear();
+  };
   std::span<const std::byte> rec;
   while (sorter.Next(&rec)) {
     if (index.unique) {
@@ -590,9 +605,24 @@ BtBuildStats BtBuild(const BtIndex& index, IndexBuildSource& source, const BtBui
         prev.assign(rec.begin(), rec.end());
       }
     }
-    loader.AddLeaf(rec.data(), rec.size());
     ++stats.index_tuples;
+    if (!dedup) {
+      loader.AddLeaf(rec.data(), rec.size());
+      continue;
+    }
+    const storage::ItemPointer tid = RecordTid(rec.data());
+    if (!run_tids.empty() &&
+        ctx->CompareKeys(run_base.data(), run_base.size(), rec.data(), rec.size()) == 0 &&
+        storage::MaxAlign(storage::MaxAlign(KeyPartSize(run_base.header())) +
+                          kBtPostingTidSize * (run_tids.size() + 1)) <= kBtMaxPostingSize) {
+      run_tids.push_back(tid);  // sorted: tids of equal keys arrive ascending
+      continue;
+    }
+    flush_run();
+    run_base = IndexTuple(rec.data(), rec.size());
+    run_tids.push_back(tid);
   }
+  flush_run();
   BlockNumber root;
   const uint32_t root_level = loader.Finish(&root);
   writer->Flush();
