@@ -575,14 +575,16 @@ BtBuildStats BtBuild(const BtIndex& index, IndexBuildSource& source, const BtBui
   // With deduplication (BT22, BT23) runs of equal keys are loaded as posting tuples (as PostgreSQL's
   // build does), cut where a list would pass kBtMaxPostingSize — the same cap as the dedup pass.
   const bool dedup = DedupEnabled(index);
-  IndexTuple run_base;  // an aligned copy of the run's first record (records are unaligned)
+  auto run_base = std::make_unique<PageBytes>();  // aligned copy of the run's first record
+  size_t run_base_len = 0;
+  const auto* run_header = reinterpret_cast<const IndexTupleHeader*>(run_base->bytes);
   std::vector<storage::ItemPointer> run_tids;
   auto flush_run = [&] {
     if (run_tids.empty()) return;
     if (run_tids.size() == 1) {
-      loader.AddLeaf(run_base.data(), run_base.size());
+      loader.AddLeaf(run_base->bytes, run_base_len);
     } else {
-      const IndexTuple posting = MakeLeafItem(run_base.header(), run_tids);
+      const IndexTuple posting = MakeLeafItem(run_header, run_tids);
       loader.AddLeaf(posting.data(), posting.size());
     }
     run_tids.clear();
@@ -612,14 +614,15 @@ BtBuildStats BtBuild(const BtIndex& index, IndexBuildSource& source, const BtBui
     }
     const storage::ItemPointer tid = RecordTid(rec.data());
     if (!run_tids.empty() &&
-        ctx->CompareKeys(run_base.data(), run_base.size(), rec.data(), rec.size()) == 0 &&
-        storage::MaxAlign(storage::MaxAlign(KeyPartSize(run_base.header())) +
+        ctx->CompareKeys(run_base->bytes, run_base_len, rec.data(), rec.size()) == 0 &&
+        storage::MaxAlign(storage::MaxAlign(KeyPartSize(run_header)) +
                           kBtPostingTidSize * (run_tids.size() + 1)) <= kBtMaxPostingSize) {
       run_tids.push_back(tid);  // sorted: tids of equal keys arrive ascending
       continue;
     }
     flush_run();
-    run_base = IndexTuple(rec.data(), rec.size());
+    std::memcpy(run_base->bytes, rec.data(), rec.size());  // records fit a page (BT12)
+    run_base_len = rec.size();
     run_tids.push_back(tid);
   }
   flush_run();
