@@ -1,6 +1,8 @@
 // Creating shared memory; see shared_state.h.
 #include "postmaster/shared_state.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "access/heap/heap_toast.h"
@@ -19,11 +21,15 @@
 #include "access/transam/xact.h"
 #include "backend/utils/activity/table_stats.h"
 #include "backend/utils/config/settings.h"
+#include "backend/utils/error/error.h"
+#include "backend/utils/init/process_exit.h"
 #include "backend/utils/init/quit_reason.h"
 #include "postmaster/autovacuum.h"
 #include "postmaster/aux_process.h"
 #include "storage/buffer/bufmgr.h"
 #include "storage/ipc/proc_array.h"
+#include "storage/ipc/process_context.h"
+#include "storage/ipc/sinval.h"
 #include "storage/ipc/shmem.h"
 #include "storage/lmgr/lock.h"
 #include "storage/sync/sync.h"
@@ -55,6 +61,9 @@ void CreateSharedState(uint64_t system_identifier) {
   size = storage::AddSize(size, stats::TableStatsShmemSize());
   size = storage::AddSize(size, access::ToastShmemSize());
   size = storage::AddSize(size, AutovacuumShmemSize(settings::autovacuum_max_workers));
+  // One invalidation reader slot per proc slot (storage/ipc Q1).
+  const int num_proc_slots = settings::max_connections + max_aux + max_prepared;
+  size = storage::AddSize(size, storage::SInvalShmemSize(num_proc_slots));
   size = storage::AddSize(size, 1 << 20);  // headroom for small structures
   storage::ShmemCreate(size);
   storage::ProcArrayShmemInit(settings::max_connections, max_aux, max_prepared);
@@ -71,6 +80,8 @@ void CreateSharedState(uint64_t system_identifier) {
   stats::TableStatsShmemInit();
   access::ToastShmemInit();
   AutovacuumShmemInit(settings::autovacuum_max_workers);
+  KEEL_ASSERT(storage::ProcArrayNumSlots() == num_proc_slots);
+  storage::SInvalShmemInit(storage::ProcArrayNumSlots());  // Q9: empty after every (re)start
 }
 
 void RegisterBuiltins() {
@@ -100,6 +111,15 @@ void InitChildSharedAccess() {
   transam::InitWalAccess();
   transam::InitTransamAccess();
   transam::RegisterXactCallback(&AtTransactionEnd);
+  // storage/ipc Q4/Q5: a process that has its proc slot already reads invalidations from now
+  // on; one that gets its slot later (a client backend) attaches at its first receive. Either
+  // way its reader slot is given back at exit.
+  if (storage::CurrentProcess().proc != nullptr) storage::SInvalAttach();
+  static pid_t detach_registered_for = 0;
+  if (detach_registered_for != getpid()) {
+    detach_registered_for = getpid();
+    OnProcessExit([] { storage::SInvalDetach(); });
+  }
 }
 
 }  // namespace keel::postmaster

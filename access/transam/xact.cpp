@@ -57,6 +57,7 @@ struct XactState {
 
 XactState state;
 std::vector<void (*)(bool)> callbacks;
+std::vector<void (*)(XactHookEvent, int)> hooks;
 
 #ifdef KEEL_DEBUG
 void (*commit_hook)() = nullptr;
@@ -161,6 +162,10 @@ void RunCallbacks(bool commit) {
   for (auto* fn : callbacks) fn(commit);
 }
 
+void RunHooks(XactHookEvent event, int nesting_level) {
+  for (auto* fn : hooks) fn(event, nesting_level);
+}
+
 void ResetState() {
   state.active = false;
   state.failed = false;
@@ -184,6 +189,7 @@ size_t FindSavepoint(std::string_view name) {
 void ReleaseLevelsFrom(size_t idx) {
   KEEL_ASSERT(idx >= 1);
   while (state.levels.size() > idx) {
+    RunHooks(XactHookEvent::kSubCommit, static_cast<int>(state.levels.size()));
     Level child = std::move(state.levels.back());
     state.levels.pop_back();
     Level& parent = state.levels.back();
@@ -201,6 +207,10 @@ void RegisterXactCallback(void (*fn)(bool commit)) {
   if (std::find(callbacks.begin(), callbacks.end(), fn) == callbacks.end()) {
     callbacks.push_back(fn);
   }
+}
+
+void RegisterXactHook(void (*fn)(XactHookEvent event, int nesting_level)) {
+  if (std::find(hooks.begin(), hooks.end(), fn) == hooks.end()) hooks.push_back(fn);
 }
 
 // --- top level ------------------------------------------------------------------------------
@@ -262,6 +272,9 @@ void CommitTransaction() {
     }
     ProcArrayEndTransaction(true, {}, MaxXid(top, subxids));  // X7: after clog
   }
+  // Committed for everyone, locks still held: invalidations go out now, so whoever gets one
+  // of our locks next also sees them (backend/utils/cache/inval).
+  RunHooks(XactHookEvent::kCommitBeforeLockRelease, static_cast<int>(state.levels.size()));
   storage::LockReleaseAll();  // X8: waiters wake and find the outcome in clog
   ResetState();
   RunCallbacks(true);
@@ -282,6 +295,7 @@ bool PrepareTransaction(std::string_view gid) {
     CancelGlobalTransactionReservation(entry);  // only thrown before the prepare record
     throw;
   }
+  RunHooks(XactHookEvent::kPrepare, 1);
   ResetState();
   RunCallbacks(true);
   return true;
@@ -313,6 +327,7 @@ void AbortTransaction() {
   ReleaseLowLevelResources(was_active);
   if (was_active) {
     AbortAllXids();
+    RunHooks(XactHookEvent::kAbortBeforeLockRelease, static_cast<int>(state.levels.size()));
   } else {
     ProcArrayEndTransaction(true, {}, kInvalidTransactionId);
   }
@@ -328,6 +343,7 @@ void MarkTransactionFailed() {
     // No savepoint can repair it: end the transactional part now, as PostgreSQL does, so
     // others need not wait for the client's ROLLBACK. The block stays open (and failed).
     AbortAllXids();
+    RunHooks(XactHookEvent::kAbortBeforeLockRelease, 1);
     storage::LockReleaseAll();
   }
   state.failed = true;
@@ -374,13 +390,17 @@ CommandId GetCurrentCommandId(bool used) {
 }
 
 void CommandCounterIncrement() {
-  if (!state.cid_used) return;  // nothing written: the next command sees the same
-  if (state.cid.value() >= kMaxCommandId - 1) {
-    throw Error(sqlstate::kProgramLimitExceeded,
-                "cannot have more than 2^32-2 commands in a transaction");
+  if (state.cid_used) {  // else nothing written: the next command sees the same
+    if (state.cid.value() >= kMaxCommandId - 1) {
+      throw Error(sqlstate::kProgramLimitExceeded,
+                  "cannot have more than 2^32-2 commands in a transaction");
+    }
+    state.cid = CommandId(state.cid.value() + 1);
+    state.cid_used = false;
   }
-  state.cid = CommandId(state.cid.value() + 1);
-  state.cid_used = false;
+  if (state.active) {
+    RunHooks(XactHookEvent::kCommandCounterIncrement, static_cast<int>(state.levels.size()));
+  }
 }
 
 // --- snapshots ------------------------------------------------------------------------------
@@ -406,6 +426,7 @@ Snapshot GetLatestSnapshot() {
 void DefineSavepoint(std::string_view name) {
   RequireActiveNotFailed();
   state.levels.push_back(Level{std::string(name), kInvalidTransactionId, {}});
+  RunHooks(XactHookEvent::kSubStart, static_cast<int>(state.levels.size()));
 }
 
 void ReleaseSavepoint(std::string_view name) {
@@ -435,10 +456,14 @@ void RollbackToSavepoint(std::string_view name) {
                                  storage::LockMode::kExclusive);
     }
   }
+  for (size_t level = state.levels.size(); level > idx; --level) {
+    RunHooks(XactHookEvent::kSubAbort, static_cast<int>(level));
+  }
   state.levels.resize(idx + 1);
   state.levels[idx].xid = kInvalidTransactionId;
   state.levels[idx].committed.clear();
   state.failed = false;
+  RunHooks(XactHookEvent::kSubStart, static_cast<int>(idx + 1));
 }
 
 int TransactionNestingLevel() { return static_cast<int>(state.levels.size()); }

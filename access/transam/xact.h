@@ -59,6 +59,37 @@ void MarkTransactionFailed();
 // Process-local; register once at process start (duplicates are ignored).
 void RegisterXactCallback(void (*fn)(bool commit));
 
+// Points at which backend caches (backend/utils/cache/inval) keep their transactional state in
+// step with this one. `nesting_level` is TransactionNestingLevel() as the event concerns it.
+enum class XactHookEvent : uint8_t {
+  // CommandCounterIncrement of an active transaction, after the command id advanced (also
+  // when it did not: nothing was written). May throw (CommandCounterIncrement's caller sees it).
+  kCommandCounterIncrement,
+  // CommitTransaction: the commit is recorded (clog, proc array: others see it as committed)
+  // and heavyweight locks are still held (X8 releases them right after). Must not throw.
+  kCommitBeforeLockRelease,
+  // AbortTransaction of an active transaction, and MarkTransactionFailed when it ends the
+  // transactional part early: xids aborted, heavyweight locks still held. Must not throw.
+  kAbortBeforeLockRelease,
+  // PrepareTransaction: the prepare record is written; the transaction leaves this backend.
+  // Must not throw.
+  kPrepare,
+  // DefineSavepoint, and RollbackToSavepoint restarting a level: level `nesting_level` was
+  // just pushed.
+  kSubStart,
+  // ReleaseSavepoint, and PrepareTransaction with savepoints open: level `nesting_level` is
+  // about to be merged into its parent (once per level, innermost first). Must not throw.
+  // (CommitTransaction fires no kSubCommit: savepoints still open commit with the top level.)
+  kSubCommit,
+  // RollbackToSavepoint: level `nesting_level` was rolled back (once per level, innermost
+  // first; kSubStart follows for the restarted level). Must not throw.
+  kSubAbort,
+};
+
+// Registers `fn` for every XactHookEvent. Process-local; duplicates are ignored; hooks run in
+// registration order.
+void RegisterXactHook(void (*fn)(XactHookEvent event, int nesting_level));
+
 [[nodiscard]] bool IsTransactionActive();
 [[nodiscard]] bool IsTransactionFailed();
 [[nodiscard]] IsolationLevel CurrentIsolationLevel();
