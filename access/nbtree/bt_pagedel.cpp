@@ -112,11 +112,21 @@ void MarkHalfDead(LockedPage& leaf, BlockNumber top, LockedPage& parent, OffsetN
 // Stage 1 for the empty leaf `block`. Returns whether it became half-dead.
 bool TryMarkHalfDead(const BtIndex& index, BlockNumber block) {
   IndexTuple hikey;
+  uint32_t left = kNoBlock;
   {
     LockedPage peek(index, block, BufferLockMode::kShare);
     if (!IsDeletionCandidate(peek.page())) return false;
     const IndexTupleHeader* hk = Item(peek.page(), kHighKey);
     hikey = IndexTuple(hk->bytes(), hk->Size());
+    left = Opaque(peek.page())->left;
+  }
+  // The right half of an incomplete split has no downlink: LockParentOf would walk the whole
+  // parent level to find that out. Look at the left sibling's flag first (one page at a time;
+  // a hint: the walk up below still refuses what it cannot find).
+  if (left != kNoBlock) {
+    LockedPage lpeek(index, BlockNumber(left), BufferLockMode::kShare);
+    const BtPageOpaque* lo = Opaque(lpeek.page());
+    if (lo->right == block.value() && (lo->flags & kBtIncompleteSplit) != 0) return false;
   }
   // The path to the leaf: descend with its high key (the last downlink below it at each level
   // is the leaf's or an ancestor's). Done before locking the leaf: a descent locks leaves too.
@@ -283,7 +293,10 @@ LockedPage AllocatePage(const BtIndex& index) {
       storage::ReleaseBuffer(buf);
       break;
     }
-    const bool recyclable = IsRecyclable(storage::BufferGetPage(buf));
+    // An all-zero page was left by an error (or crash) between ExtendBuffer and the split's
+    // record; no link leads to it, and under our exclusive lock no one is initialising it.
+    const Page candidate = storage::BufferGetPage(buf);
+    const bool recyclable = storage::PageIsNew(candidate) || IsRecyclable(candidate);
     LockedPage page = LockedPage::Adopt(buf);
     // Taken (or a stale hint, BT19): either way the map must stop offering it.
     storage::FsmRecordFreeSpace(rel, block, 0);
@@ -303,8 +316,9 @@ void PageDeletionPass(const BtIndex& index, BtBulkDeleteStats* stats) {
     {
       LockedPage page(index, BlockNumber(b), BufferLockMode::kShare);
       const Page p = page.page();
-      if (storage::PageIsNew(p)) continue;
-      if (IsRecyclable(p)) {
+      // All zero under our share lock: a page whose extender failed before initialising it
+      // (a splitter holds its new page exclusively until the split record is written).
+      if (storage::PageIsNew(p) || IsRecyclable(p)) {
         action = Action::kRecycle;
       } else if ((Opaque(p)->flags & kBtHalfDead) != 0) {
         action = Action::kFinish;

@@ -373,7 +373,20 @@ TEST(BtPageDelTest, ConcurrentScansWhileDeletingAndRefilling) {
     pids.push_back(harness.ForkBackend([&t, s, stop] { return ScannerMain(t, s, *stop); }));
   }
   std::mt19937_64 rng(5);
-  uint64_t deleted = 0, recycled = 0;
+  uint64_t deleted = 0;
+  // Blocks ever seen DELETED, and those of them later seen live again (reused by a split).
+  std::set<uint32_t> ever_deleted, reused;
+  auto look_at_file = [&] {
+    for (uint32_t b = 1; b < IndexBlocks(t.index); ++b) {
+      internal::LockedPage p(t.index, BlockNumber(b), storage::BufferLockMode::kShare);
+      if (storage::PageIsNew(p.page())) continue;
+      if (internal::IsDead(p.page())) {
+        if ((internal::Opaque(p.page())->flags & internal::kBtDeleted) != 0) ever_deleted.insert(b);
+      } else if (ever_deleted.count(b) != 0) {
+        reused.insert(b);
+      }
+    }
+  };
   for (int round = 0; round < 6; ++round) {
     // Delete the rows of two random ranges, committed.
     std::vector<int64_t> victims;
@@ -403,7 +416,6 @@ TEST(BtPageDelTest, ConcurrentScansWhileDeletingAndRefilling) {
       const std::set<storage::ItemPointer> set(dead.begin(), dead.end());
       const BtBulkDeleteStats s = BtBulkDelete(t.index, [&](storage::ItemPointer tid) { return set.count(tid) != 0; });
       deleted += s.pages_deleted;
-      recycled += s.pages_free;
     };
     transam::StartTransaction();
     (void)HeapVacuum(t.heap, params);
@@ -412,11 +424,12 @@ TEST(BtPageDelTest, ConcurrentScansWhileDeletingAndRefilling) {
     const BtBulkDeleteStats cleanup = BtVacuumCleanup(t.index);
     transam::CommitTransaction();
     deleted += cleanup.pages_deleted;
-    recycled += cleanup.pages_free;
+    look_at_file();
     // Refill the emptied ranges with new rows.
     transam::StartTransaction();
     for (size_t i = 0; i < victims.size(); i += 2) rows[victims[i]] = t.Insert(victims[i]);
     transam::CommitTransaction();
+    look_at_file();
   }
   for (auto& stop : stops) stop->SendToChild(1);
   for (auto& stop : stops) {
@@ -426,9 +439,9 @@ TEST(BtPageDelTest, ConcurrentScansWhileDeletingAndRefilling) {
   }
   for (pid_t p : pids) EXPECT_EQ(harness.Wait(p, 300000), 0);
   EXPECT_GT(deleted, 5u);
-  EXPECT_GT(recycled, 0u);
-  fprintf(stderr, "pages deleted %llu, recycled %llu\n", static_cast<unsigned long long>(deleted),
-          static_cast<unsigned long long>(recycled));
+  EXPECT_GT(reused.size(), 0u) << "no deleted page was reused";
+  fprintf(stderr, "pages deleted %llu, distinct blocks reused %zu\n", static_cast<unsigned long long>(deleted),
+          reused.size());
 
   transam::StartTransaction();
   BtVerifyStats stats;
@@ -450,17 +463,51 @@ TEST(BtPageDelTest, ConcurrentScansWhileDeletingAndRefilling) {
 Channel* g_channel = nullptr;
 int g_stop_stage = 0;
 int g_skip = 0;
+const BtIndex* g_index = nullptr;
 
+// Where a crash test stops (besides the stage and the number of such points to skip).
+enum class StopWhen : uint8_t {
+  kAny,
+  kInternalTop,  // stage 1: the half-dead leaf's subtree top is an internal page
+  kLeftmost,     // stage 1: the half-dead leaf is the leftmost leaf
+  kLeafRemains,  // stage 2: an internal page was unlinked, its leaf is still half-dead
+};
+StopWhen g_stop_when = StopWhen::kAny;
+
+// Half-dead leaves in the file, with whether any matches g_stop_when.
+uint32_t HalfDeadLeaves(bool* match) {
+  uint32_t n = 0;
+  *match = g_stop_when == StopWhen::kAny;
+  for (uint32_t b = 1; b < IndexBlocks(*g_index); ++b) {
+    internal::LockedPage p(*g_index, BlockNumber(b), storage::BufferLockMode::kShare);
+    if (storage::PageIsNew(p.page())) continue;
+    const internal::BtPageOpaque* o = internal::Opaque(p.page());
+    if ((o->flags & internal::kBtHalfDead) == 0) continue;
+    ++n;
+    switch (g_stop_when) {
+      case StopWhen::kAny: break;
+      case StopWhen::kInternalTop: *match |= o->xact != b; break;
+      case StopWhen::kLeftmost: *match |= o->left == internal::kNoBlock; break;
+      case StopWhen::kLeafRemains: *match = true; break;
+    }
+  }
+  return n;
+}
+
+// Sends 1 + the number of half-dead leaves to the parent and waits for the crash.
 void StopAtStage(int stage) {
-  if (stage != g_stop_stage || g_skip-- > 0) return;
+  if (stage != g_stop_stage) return;
+  bool match = false;
+  const uint32_t half_dead = HalfDeadLeaves(&match);
+  if (!match || g_skip-- > 0) return;
   transam::WalFlush(transam::WalInsertPosition());
-  g_channel->SendToParent(1);
+  g_channel->SendToParent(1 + half_dead);
   for (;;) pause();
 }
 
 // A VACUUM backend stops right after a deletion record (stage 1: a leaf half-dead; stage 2: an
 // unlink, possibly the top of a subtree whose leaf is still half-dead) and the server crashes.
-void RunStageCrash(int stage, int skip) {
+void RunStageCrash(int stage, int skip, StopWhen when = StopWhen::kAny) {
   ServerHarness harness;
   WideTextIndex t(200);
   t.Create();
@@ -472,17 +519,22 @@ void RunStageCrash(int stage, int skip) {
     g_channel = &chan;
     g_stop_stage = stage;
     g_skip = skip;
+    g_stop_when = when;
+    g_index = &t.index;
     TestOnlySetPageDelHook(&StopAtStage);
     (void)BtBulkDelete(t.index, [](storage::ItemPointer tid) { return Doomed(KeyOfTid(tid)); });
     return 3;
   });
-  ASSERT_EQ(chan.RecvInParent(60000), 1u);
+  const std::optional<uint64_t> stopped = chan.RecvInParent(60000);
+  ASSERT_TRUE(stopped.has_value());
   harness.Crash();
   for (auto it = model.begin(); it != model.end();) it = Doomed(*it) ? model.erase(it) : std::next(it);
 
+  // Exactly the half-dead leaves the backend saw when it stopped (the record before the stop
+  // was flushed): one after stage 1, and after stage 2 one while the subtree is not finished.
   const BtVerifyStats after = VerifyOk(t.index);
-  EXPECT_LE(after.half_dead_pages, 1u);
-  if (stage == 1) {
+  EXPECT_EQ(after.half_dead_pages, *stopped - 1);
+  if (stage == 1 || when == StopWhen::kLeafRemains) {
     EXPECT_EQ(after.half_dead_pages, 1u);
   }
   EXPECT_EQ(after.leaf_entries, model.size());
@@ -510,6 +562,12 @@ void RunStageCrash(int stage, int skip) {
 
 TEST(BtPageDelTest, CrashBetweenHalfDeadAndUnlink) { RunStageCrash(1, 5); }
 TEST(BtPageDelTest, CrashBetweenUnlinkSteps) { RunStageCrash(2, 20); }
+// The half-dead subtree's top is an internal page (detached pages still chained, BT20).
+TEST(BtPageDelTest, CrashWithHalfDeadInternalSubtree) { RunStageCrash(1, 0, StopWhen::kInternalTop); }
+// The half-dead leaf is the leftmost leaf (the level's first downlink is its right sibling).
+TEST(BtPageDelTest, CrashWithHalfDeadLeftmostLeaf) { RunStageCrash(1, 0, StopWhen::kLeftmost); }
+// Between the unlink of a subtree's internal page and its leaf's.
+TEST(BtPageDelTest, CrashAfterUnlinkingSubtreeTop) { RunStageCrash(2, 0, StopWhen::kLeafRemains); }
 
 // Committed rows, deleted and vacuumed (pages deleted), vacuumed again (recyclable), refilled
 // into recycled pages, committed; a crash keeps every committed row findable.

@@ -258,10 +258,13 @@ struct BtScan::State {
   // had). Each dead page met that way is added to the targets and the walk restarts from its
   // left link. nullopt when pos.block itself was deleted since it was read (no page links to
   // it any more): the caller re-finds the position by key. Invalid page: the left end.
+  // Once a step finds neither a target nor a dead page, pos.block itself is looked at: when it
+  // is DELETED the walk would only go on to the rightmost page, so nullopt at once.
   std::optional<LockedPage> WalkLeft() {
     std::vector<uint32_t> targets{pos.block.value()};
     auto is_target = [&](uint32_t b) { return std::find(targets.begin(), targets.end(), b) != targets.end(); };
     uint32_t start = pos.left;
+    bool looked_at_self = false;
     for (int restarts = 0; restarts < 100000; ++restarts) {
       if (start == kNoBlock) return LockedPage();
       BlockNumber block(start);
@@ -276,6 +279,14 @@ struct BtScan::State {
         }
         if (o->right == kNoBlock) return std::nullopt;  // walked past: pos.block was unlinked
         block = BlockNumber(o->right);
+        if (!looked_at_self && !IsDead(page.page())) {
+          looked_at_self = true;
+          page.Release();  // lock order: one page at a time
+          LockedPage self(index, pos.block, BufferLockMode::kShare);
+          if (!storage::PageIsNew(self.page()) && (Opaque(self.page())->flags & kBtDeleted) != 0) {
+            return std::nullopt;
+          }
+        }
       }
     }
     throw Error(sqlstate::kDataCorrupted,

@@ -142,9 +142,28 @@ class Verifier {
     return CompareTuples(keys_, a, ap, b, bp) < 0;
   }
 
+  // BT20: a half-dead leaf or detached subtree page that is leftmost on its level lies left of
+  // the page the first downlink of the level above leads to: walk back over such pages.
+  uint32_t BackOverDeadPages(uint32_t block) {
+    for (int steps = 0; steps < 64; ++steps) {
+      uint32_t left;
+      {
+        LockedPage lp(index_, BlockNumber(block), BufferLockMode::kShare);
+        left = Opaque(lp.page())->left;
+      }
+      if (left == kNoBlock) break;
+      LockedPage lp(index_, BlockNumber(left), BufferLockMode::kShare);
+      const Page p = lp.page();
+      if (storage::PageIsNew(p) || ((Opaque(p)->flags & kBtHalfDead) == 0 && detached_.count(left) == 0)) break;
+      if (Opaque(p)->right != block) break;  // not linked to it: reported by the walk
+      block = left;
+    }
+    return block;
+  }
+
   std::vector<PageInfo> WalkLevel(uint32_t leftmost, uint32_t level) {
     std::vector<PageInfo> pages;
-    uint32_t block = leftmost;
+    uint32_t block = BackOverDeadPages(leftmost);
     uint32_t prev = kNoBlock;
     std::optional<IndexTuple> prev_hikey;
     while (block != kNoBlock) {
@@ -223,7 +242,9 @@ class Verifier {
           Problem("block %u: item not below the high key", block);
         }
       }
-      prev_hikey = info.hikey;
+      // BT20: a dead page's key range went to its right sibling, which may now hold entries
+      // below the dead page's high key: compare with the last live page's.
+      if (!info.dead) prev_hikey = info.hikey;
       prev = block;
       block = o->right;
       pages.push_back(std::move(info));
@@ -243,6 +264,9 @@ class Verifier {
     std::vector<Range> ranges;
     const IndexTupleHeader* page_lower = nullptr;
     for (const PageInfo& pg : parents) {
+      // BT20: a detached page of a half-dead subtree keeps its one downlink (into the same
+      // subtree) and its high key, but its key range went to its right sibling.
+      if (pg.dead) continue;
       for (size_t i = 0; i < pg.downlinks.size(); ++i) {
         const Downlink& d = pg.downlinks[i];
         Range r;
