@@ -39,12 +39,12 @@ uint64_t KeyOfTid(storage::ItemPointer tid) {
   return static_cast<uint64_t>(tid.block.value() - 1) * 100 + (tid.offset - 1);
 }
 
-uint32_t IndexBlocks(const BtIndex& index) {
+[[maybe_unused]] uint32_t IndexBlocks(const BtIndex& index) {
   return storage::SmgrNBlocks(index.rel.locator, ForkNumber::kMain).value();
 }
 
 // The number a WideTextIndex key (or high key) starts with.
-uint64_t WideKeyNumber(const WideTextIndex& t, const IndexTupleHeader* it) {
+[[maybe_unused]] uint64_t WideKeyNumber(const WideTextIndex& t, const IndexTupleHeader* it) {
   Datum v[1];
   bool n[1];
   IndexDeformTuple(*t.keys.tupdesc, it, std::span<Datum>(v, 1), std::span<bool>(n, 1));
@@ -57,7 +57,7 @@ std::vector<std::string> Verify(const BtIndex& index, BtVerifyStats* stats = nul
   return BtVerify(index, {}, stats);
 }
 
-std::string InsertOne(Int8Table& t, int64_t k) {
+[[maybe_unused]] std::string InsertOne(Int8Table& t, int64_t k) {
   transam::StartTransaction();
   try {
     (void)t.Insert(k);
@@ -69,14 +69,14 @@ std::string InsertOne(Int8Table& t, int64_t k) {
   return "00000";
 }
 
-void DeleteRow(Int8Table& t, storage::ItemPointer tid) {
+[[maybe_unused]] void DeleteRow(Int8Table& t, storage::ItemPointer tid) {
   transam::StartTransaction();
   TmFailureData f;
   ASSERT_EQ(HeapDelete(t.heap, tid, transam::GetCurrentCommandId(true), nullptr, true, &f), TmResult::kOk);
   transam::CommitTransaction();
 }
 
-int64_t KeyOfItem(Int8Table& t, const IndexTupleHeader* it) {
+[[maybe_unused]] int64_t KeyOfItem(Int8Table& t, const IndexTupleHeader* it) {
   Datum v[1];
   bool n[1];
   IndexDeformTuple(*t.keys.tupdesc, it, std::span<Datum>(v, 1), std::span<bool>(n, 1));
