@@ -27,6 +27,11 @@ struct IndexColumn {
   DatumCompareFn compare = nullptr; // order of two non-null values (key columns; IX6)
   const void* compare_arg = nullptr;
   IndexOutputFn output = nullptr;   // text form of a value, for 23505's detail (key columns)
+  // The opclass's "equalimage" (access/common IT7): values that compare equal are bytewise
+  // equal, so an AM may store one copy for all of them (btree deduplication). True for the
+  // built-in integer, oid, bool and text (C collation) opclasses; false for float8 and for any
+  // comparator not known to have it (key columns).
+  bool equal_image = false;
 };
 
 // An open index. `rel` is the index's own relation: its files, its name for messages, the

@@ -165,7 +165,8 @@ bool PostingSplit(const BtIndex& index, Page page, OffsetNumber off, IndexTuple*
   const IndexTupleHeader* prev = Item(page, prev_off);
   if (!IsPosting(prev)) return false;
   const ItemPointer tid = tuple->header()->Tid();
-  if (!(tid < MaxLeafTid(prev))) return false;               // after the list: a plain insert
+  // After the list: a plain insert. A tid equal to the list's highest is in it: refused below.
+  if (MaxLeafTid(prev) < tid) return false;
   if (!KeysEqual(*index.keys, prev, tuple->header())) return false;  // a smaller key before us
   std::vector<ItemPointer> tids;
   tids.reserve(TidCount(prev) + 1);

@@ -1,12 +1,15 @@
 // Posting-list deduplication: index size with and without it, scans and mark/restore against a
 // model, posting-list splits, text keys, bulk delete inside lists, crash recovery replaying the
-// DEDUP / INSERT_POST / VACUUM_POSTING records (byte-exact pages), and concurrent inserters of
-// duplicates with scanners. README.md ("Deduplication", BT22-BT26).
+// DEDUP / INSERT_POST / VACUUM_POSTING records (byte-exact pages), concurrent inserters of
+// duplicates with scanners; lists met with dedup off for the insert (posting splits, unique
+// checks), no lists in unique indexes, duplicate tids at a list's ends. README.md
+// ("Deduplication", BT22-BT26).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -179,15 +182,36 @@ TEST(BtDedupTest, DuplicateHeavyIndexIsSmallerAndScansMatch) {
   EXPECT_EQ(cleanup.tuples_remaining, static_cast<uint64_t>(kRows));
 }
 
+// A unique index given many equal keys — aborted inserts, a committed row deleted and its key
+// inserted again — across several leaves (splits): no posting tuple forms (BT23 keys it on
+// `unique` as well as equal_image), and the unique check still sees the live row.
 TEST(BtDedupTest, OnlyWhereEqualImageAndNonUnique) {
   ServerHarness harness;
   Int8Index floats(16402, true, type_oid::kFloat8);  // -0 = 0: not equal_image
   floats.Create();
   Int8Table unique(true, 16384, 16403);
   unique.Create();
+  ASSERT_TRUE(unique.index.deduplicate);  // only `unique` keeps lists out
   for (int i = 0; i < 3000; ++i) floats.InsertDatum(Float8GetDatum(static_cast<double>(i % 3)), SyntheticTid(static_cast<uint64_t>(i)));
+  constexpr int64_t kKeys = 12;
+  constexpr int kAborted = 300;
+  for (int round = 0; round < kAborted; ++round) {  // aborted inserts: dead entries, equal keys
+    transam::StartTransaction();
+    for (int64_t k = 0; k < kKeys; ++k) (void)unique.Insert(k);
+    transam::AbortTransaction();
+  }
+  std::vector<ItemPointer> first;
   transam::StartTransaction();
-  for (int64_t k = 0; k < 3000; ++k) (void)unique.Insert(k);
+  for (int64_t k = 0; k < kKeys; ++k) first.push_back(unique.Insert(k));
+  transam::CommitTransaction();
+  transam::StartTransaction();
+  for (const ItemPointer& tid : first) {
+    TmFailureData f;
+    ASSERT_EQ(HeapDelete(unique.heap, tid, transam::GetCurrentCommandId(true), nullptr, true, &f), TmResult::kOk);
+  }
+  transam::CommitTransaction();
+  transam::StartTransaction();
+  for (int64_t k = 0; k < kKeys; ++k) (void)unique.Insert(k);  // re-inserted after the delete
   transam::CommitTransaction();
   BtVerifyStats sf, su;
   EXPECT_TRUE(floats.Verify(&sf).empty());
@@ -197,11 +221,30 @@ TEST(BtDedupTest, OnlyWhereEqualImageAndNonUnique) {
   const std::vector<std::string> problems = BtVerify(unique.index, unique.VerifyWithHeap(), &su);
   transam::CommitTransaction();
   EXPECT_TRUE(problems.empty()) << Join(problems);
+  EXPECT_EQ(su.leaf_entries, static_cast<uint64_t>(kKeys * (kAborted + 2)));
+  EXPECT_GE(su.pages, 6u) << "the equal keys must fill and split several leaves";
   EXPECT_EQ(su.posting_tuples, 0u);
-  // The unique check still works on a dedup-capable configuration (deduplicate defaults true).
+  // The live row of each key is found among its dead equal entries: 23505 with the key.
+  for (int64_t k : {int64_t{0}, int64_t{7}, kKeys - 1}) {
+    transam::StartTransaction();
+    try {
+      (void)unique.Insert(k);
+      ADD_FAILURE() << "no 23505 for key " << k;
+    } catch (const keel::Error& e) {
+      EXPECT_EQ(std::string(e.sqlstate().code()), "23505");
+      EXPECT_EQ(e.detail(), "Key (k)=(" + std::to_string(k) + ") already exists.");
+    }
+    transam::AbortTransaction();
+  }
+  // A key whose equal entries are all dead does not conflict.
+  for (int i = 0; i < 50; ++i) {
+    transam::StartTransaction();
+    (void)unique.Insert(kKeys + 1);
+    transam::AbortTransaction();
+  }
   transam::StartTransaction();
-  EXPECT_THROW((void)unique.Insert(17), keel::Error);
-  transam::AbortTransaction();
+  EXPECT_NO_THROW((void)unique.Insert(kKeys + 1));
+  transam::CommitTransaction();
 }
 
 // Lists first made of even tids; odd tids then land inside them (posting list splits), in random
@@ -633,6 +676,151 @@ TEST(BtDedupTest, ConcurrentDuplicateInsertersAndScanners) {
   const std::vector<int64_t> fwd = t.IndexScanVisible(snap, {}, ScanDirection::kForward);
   EXPECT_EQ(fwd, std::vector<int64_t>(heap_rows.begin(), heap_rows.end()));
   transam::CommitTransaction();
+}
+
+// The first posting tuple of the leaf level (copied) and the leaf's block.
+std::optional<IndexTuple> FirstPosting(const BtIndex& index) {
+  using namespace internal;  // NOLINT: page layout helpers
+  internal::LockedPage page(index, BlockNumber(LeftmostAtLevel(index, 0)), storage::BufferLockMode::kShare);
+  for (;;) {
+    const storage::Page p = page.page();
+    for (storage::OffsetNumber off = FirstData(p); off <= MaxOff(p); ++off) {
+      const IndexTupleHeader* it = Item(p, off);
+      if (IsPosting(it)) return IndexTuple(it->bytes(), it->Size());
+    }
+    if (IsRightmost(p)) return std::nullopt;
+    page = internal::LockedPage(index, BlockNumber(Opaque(p)->right), storage::BufferLockMode::kShare);
+  }
+}
+
+// (review) `deduplicate` turned off on an index that holds posting lists: a tid inside a list
+// must still split it (BT24), else it lands as a plain entry after the list, out of BT1 order;
+// and a tid already in a list must still be refused.
+TEST(BtDedupTest, PostingSplitWhenDedupOff) {
+  ServerHarness harness;
+  Int8Index idx(16410, true);
+  idx.Create();
+  std::set<Entry> model;
+  for (uint64_t i = 0; i < 4000; i += 2) {  // lists of even tids
+    idx.Insert(5, SyntheticTid(i));
+    model.emplace(5, SyntheticTid(i));
+  }
+  BtVerifyStats st;
+  ASSERT_TRUE(idx.Verify(&st).empty());
+  ASSERT_GT(st.posting_tuples, 0u);
+  Int8Index off(16410, false);  // the same index, seen with deduplicate = false
+  ASSERT_FALSE(internal::DedupEnabled(off.index));
+  for (uint64_t i : {uint64_t{101}, uint64_t{1}, uint64_t{2001}, uint64_t{3999}}) {
+    off.Insert(5, SyntheticTid(i));  // inside a list's tid range
+    model.emplace(5, SyntheticTid(i));
+  }
+  BtVerifyStats after;
+  const std::vector<std::string> problems = idx.Verify(&after);
+  EXPECT_TRUE(problems.empty()) << Join(problems);
+  EXPECT_EQ(after.leaf_entries, model.size());
+  const std::vector<Entry> all(model.begin(), model.end());
+  EXPECT_EQ(idx.Scan({}, ScanDirection::kForward), all);
+  EXPECT_EQ(idx.Scan({}, ScanDirection::kBackward), Reversed(all));
+  EXPECT_THROW(off.Insert(5, SyntheticTid(100)), keel::Error);  // already in a list
+  EXPECT_TRUE(idx.Verify(nullptr).empty());
+}
+
+// (review) The unique check (BT9) over posting tuples: every live row with the key is inside a
+// list (the rows whose entries stayed plain are deleted), and a checked insert of the key must
+// fail with 23505 — as the AM's kYes does on a non-unique index.
+TEST(BtDedupTest, UniqueCheckSeesPostingLists) {
+  ServerHarness harness;
+  Int8Table t(false, 16384, 16411);
+  t.Create();
+  transam::StartTransaction();
+  for (int i = 0; i < 1500; ++i) (void)t.Insert(7);
+  transam::CommitTransaction();
+  std::set<ItemPointer> plain;
+  {
+    using namespace internal;  // NOLINT: page layout helpers
+    internal::LockedPage page(t.index, BlockNumber(LeftmostAtLevel(t.index, 0)), storage::BufferLockMode::kShare);
+    for (;;) {
+      const storage::Page p = page.page();
+      for (storage::OffsetNumber off = FirstData(p); off <= MaxOff(p); ++off) {
+        if (!IsPosting(Item(p, off))) plain.insert(Item(p, off)->Tid());
+      }
+      if (IsRightmost(p)) break;
+      page = internal::LockedPage(t.index, BlockNumber(Opaque(p)->right), storage::BufferLockMode::kShare);
+    }
+  }
+  ASSERT_LT(plain.size(), 1000u) << "most rows must be inside posting lists";
+  transam::StartTransaction();
+  for (const ItemPointer& tid : plain) {
+    TmFailureData f;
+    ASSERT_EQ(HeapDelete(t.heap, tid, transam::GetCurrentCommandId(true), nullptr, true, &f), TmResult::kOk);
+  }
+  transam::CommitTransaction();
+  BtIndex checked = t.index;
+  checked.unique = true;
+  const Datum v = Int64GetDatum(7);
+  const bool n = false;
+  transam::StartTransaction();
+  HeapTuple tup = HeapFormTuple(t.desc, std::span<const Datum>(&v, 1), std::span<const bool>(&n, 1));
+  const ItemPointer tid = HeapInsert(t.heap, tup, transam::GetCurrentCommandId(true));
+  try {
+    BtInsert(checked, &t.heap, std::span<const Datum>(&v, 1), std::span<const bool>(&n, 1), tid);
+    ADD_FAILURE() << "23505 expected: live rows with k = 7 exist inside posting lists";
+  } catch (const keel::Error& e) {
+    EXPECT_EQ(std::string(e.sqlstate().code()), "23505");
+  }
+  transam::AbortTransaction();
+  // With every row of the key deleted, the checked insert goes in.
+  transam::StartTransaction();
+  {
+    HeapScan scan(t.heap, transam::GetTransactionSnapshot());
+    HeapTupleView row;
+    std::vector<ItemPointer> live;
+    while (scan.Next(&row)) live.push_back(row.self);
+    for (const ItemPointer& l : live) {
+      TmFailureData f;
+      ASSERT_EQ(HeapDelete(t.heap, l, transam::GetCurrentCommandId(true), nullptr, true, &f), TmResult::kOk);
+    }
+  }
+  transam::CommitTransaction();
+  transam::StartTransaction();
+  const ItemPointer tid2 = HeapInsert(t.heap, tup, transam::GetCurrentCommandId(true));
+  EXPECT_NO_THROW(BtInsert(checked, &t.heap, std::span<const Datum>(&v, 1), std::span<const bool>(&n, 1), tid2));
+  transam::CommitTransaction();
+}
+
+// BT24: a tid equal to a list's highest (or lowest) tid is already in it and is refused like
+// any other tid of the list; the index is unchanged.
+TEST(BtDedupTest, TidEqualToListEndsIsRefused) {
+  ServerHarness harness;
+  Int8Index idx(16412, true);
+  idx.Create();
+  for (uint64_t i = 0; i < 3000; ++i) idx.Insert(static_cast<int64_t>(i % 3), SyntheticTid(i));
+  BtVerifyStats before;
+  ASSERT_TRUE(idx.Verify(&before).empty());
+  const std::optional<IndexTuple> list = FirstPosting(idx.index);
+  ASSERT_TRUE(list.has_value());
+  const IndexTupleHeader* h = list->header();
+  Datum v;
+  bool isnull;
+  IndexDeformTuple(idx.desc, h, std::span<Datum>(&v, 1), std::span<bool>(&isnull, 1));
+  const ItemPointer highest = internal::MaxLeafTid(h);
+  const ItemPointer lowest = internal::LeafTid(h, 0);
+  ASSERT_LT(lowest, highest);
+  for (const ItemPointer& tid : {highest, lowest}) {
+    try {
+      idx.InsertDatum(v, tid);
+      ADD_FAILURE() << "duplicate tid " << storage::ItemPointerToString(tid) << " accepted";
+    } catch (const keel::Error& e) {
+      EXPECT_EQ(std::string(e.sqlstate().code()), "XX000");
+      EXPECT_NE(std::string(e.message()).find("overlaps with invalid duplicate tuple"), std::string::npos)
+          << e.message();
+    }
+  }
+  BtVerifyStats after;
+  const std::vector<std::string> problems = idx.Verify(&after);
+  EXPECT_TRUE(problems.empty()) << Join(problems);
+  EXPECT_EQ(after.leaf_entries, before.leaf_entries);
+  EXPECT_EQ(after.leaf_entries, 3000u);
 }
 
 }  // namespace

@@ -410,13 +410,20 @@ bool CheckUnique(const BtIndex& index, const Relation& heap, LockedPage& first, 
     const Page cur = other.valid() ? other.page() : first.page();
     if (off <= MaxOff(cur)) {
       if (CompareKeyToItem(*index.keys, key, cur, off) != 0) return false;
-      switch (CheckHeapChain(heap, Item(cur, off)->Tid(), xwait)) {
-        case HeapCheck::kNone: break;
-        case HeapCheck::kWait: return true;
-        case HeapCheck::kLive: {
-          other.Release();
-          first.Release();
-          ThrowUniqueViolation(index, values);
+      // BT9 + BT22: every heap tid of a posting tuple is an entry of its own (its header tid is
+      // the posting marker, not a row). Lists exist here when the index deduplicates and the
+      // check was asked for anyway (the AM's kYes on a non-unique index).
+      const IndexTupleHeader* item = Item(cur, off);
+      const uint32_t ntids = TidCount(item);
+      for (uint32_t i = 0; i < ntids; ++i) {
+        switch (CheckHeapChain(heap, LeafTid(item, i), xwait)) {
+          case HeapCheck::kNone: break;
+          case HeapCheck::kWait: return true;
+          case HeapCheck::kLive: {
+            other.Release();
+            first.Release();
+            ThrowUniqueViolation(index, values);
+          }
         }
       }
       ++off;
@@ -460,16 +467,20 @@ void FinishSplit(const BtIndex& index, LockedPage& left, const std::vector<Stack
 
 }  // namespace internal
 
-void BtCreateIndex(const BtIndex& index) {
-  transam::LogAndCreateRelationFork(index.rel.locator, ForkNumber::kMain);
-  auto [mbuf, mblock] = storage::ExtendBuffer(index.rel.locator, ForkNumber::kMain);
-  LockedPage meta = LockedPage::Adopt(mbuf);
-  auto [rbuf, rblock] = storage::ExtendBuffer(index.rel.locator, ForkNumber::kMain);
-  LockedPage root = LockedPage::Adopt(rbuf);
-  if (mblock != kBtMetaBlock) {
+void BtCreateIndex(const BtIndex& index, ForkNumber fork) {
+  if (!storage::SmgrExists(index.rel.locator, fork)) {
+    transam::LogAndCreateRelationFork(index.rel.locator, fork);
+  }
+  // Checked before extending: a refused call leaves the fork as it was.
+  if (storage::SmgrNBlocks(index.rel.locator, fork).value() != 0) {
     throw Error(sqlstate::kInternalError,
                 Format("index \"%s\" already contains data", index.rel.name.c_str()));
   }
+  auto [mbuf, mblock] = storage::ExtendBuffer(index.rel.locator, fork);
+  LockedPage meta = LockedPage::Adopt(mbuf);
+  auto [rbuf, rblock] = storage::ExtendBuffer(index.rel.locator, fork);
+  LockedPage root = LockedPage::Adopt(rbuf);
+  KEEL_ASSERT(mblock == kBtMetaBlock);  // the relation is locked: nobody else extends it
   transam::WalRecordBuilder wal;
   CriticalSection([&] {
     const Page mp = meta.page();
@@ -531,12 +542,16 @@ void BtInsert(const BtIndex& index, const Relation* heap, std::span<const Datum>
     }
     // README "Deduplication": a tid inside a posting list's range splits the list (BT24); a
     // full page is deduplicated before it is split (BT23), then the position is found again.
+    // The posting-split check runs whatever DedupEnabled says now (BT24): lists made while it
+    // was on stay in the index when `deduplicate` is turned off or a caller checks uniqueness
+    // on a non-unique index, and a tid inside one must still split it. (PostgreSQL keys this
+    // on allequalimage alone; lists only exist where every key column is equal_image.)
     const bool dedup = DedupEnabled(index);
     for (;;) {
       const OffsetNumber off = BinarySearch(keys, full, leaf.page());
       IndexTuple item = tuple;
       IndexTuple replacement;
-      const bool posting_split = dedup && PostingSplit(index, leaf.page(), off, &item, &replacement);
+      const bool posting_split = PostingSplit(index, leaf.page(), off, &item, &replacement);
       if (dedup && storage::PageGetFreeSpace(leaf.page()) < storage::MaxAlign(item.size()) &&
           DedupPage(index, leaf)) {
         continue;

@@ -25,17 +25,17 @@ struct ScanEntry {
 };
 
 // A pin on the leaf whose entries a scan returns (BT27), copyable (Mark takes a second pin).
+// Records the process's pin epoch when it pins (storage/buffer B13): after an abort dropped
+// every pin (ReleaseAllBufferPins) the pin is gone, and the buffer may be pinned again by
+// another scan of this process — releasing or copying then would use that scan's pin.
 class LeafPin {
  public:
   LeafPin() = default;
-  LeafPin(const LeafPin& o) : buf_(o.buf_) {
-    if (buf_ != storage::kInvalidBuffer) storage::IncrBufferRefCount(buf_);
-  }
+  LeafPin(const LeafPin& o) { CopyFrom(o); }
   LeafPin& operator=(const LeafPin& o) {
     if (this != &o) {
       Reset();
-      buf_ = o.buf_;
-      if (buf_ != storage::kInvalidBuffer) storage::IncrBufferRefCount(buf_);
+      CopyFrom(o);
     }
     return *this;
   }
@@ -45,15 +45,27 @@ class LeafPin {
     Reset();
     storage::IncrBufferRefCount(buf);
     buf_ = buf;
+    epoch_ = storage::BufferPinEpoch();
   }
   void Reset() {
-    // After an error, transaction abort may already have dropped every pin of this process.
-    if (buf_ != storage::kInvalidBuffer && storage::BufferIsPinnedByMe(buf_)) storage::ReleaseBuffer(buf_);
+    if (Held()) storage::ReleaseBuffer(buf_);
     buf_ = storage::kInvalidBuffer;
   }
 
  private:
+  // Whether the pin taken is still this object's (no wholesale release since).
+  [[nodiscard]] bool Held() const {
+    return buf_ != storage::kInvalidBuffer && epoch_ == storage::BufferPinEpoch();
+  }
+  void CopyFrom(const LeafPin& o) {
+    if (!o.Held()) return;  // a pin that is gone copies as none
+    storage::IncrBufferRefCount(o.buf_);
+    buf_ = o.buf_;
+    epoch_ = o.epoch_;
+  }
+
   storage::Buffer buf_ = storage::kInvalidBuffer;
+  uint64_t epoch_ = 0;  // BufferPinEpoch() when buf_ was pinned
 };
 
 // What one page read left behind: the matching entries (copied, in page order), the one

@@ -47,11 +47,15 @@ struct BtView {
                     Format("missing support function 1 for column %d of index \"%s\"", i + 1,
                            index.rel.name.c_str()));
       }
-      keys.keys.push_back(IndexKeyColumn{c.compare, c.compare_arg, c.output, c.descending, c.nulls_first});
+      keys.keys.push_back(
+          IndexKeyColumn{c.compare, c.compare_arg, c.output, c.descending, c.nulls_first, c.equal_image});
     }
     bt.rel = index.rel;
     bt.keys = &keys;
     bt.unique = index.unique;
+    // BT23: a unique index never holds posting lists, also when a call inserts into it
+    // without the check (kNo, kPartial turn `unique` off for that call).
+    bt.deduplicate = !index.unique;
   }
 
   // Whether this view still describes `index` (everything Fill copied compares equal).
@@ -66,7 +70,8 @@ struct BtView {
       const IndexColumn& c = index.columns[static_cast<size_t>(i)];
       const IndexKeyColumn& k = keys.keys[static_cast<size_t>(i)];
       if (k.compare != c.compare || k.compare_arg != c.compare_arg || k.output != c.output ||
-          k.descending != c.descending || k.nulls_first != c.nulls_first) {
+          k.descending != c.descending || k.nulls_first != c.nulls_first ||
+          k.equal_image != c.equal_image) {
         return false;
       }
     }
@@ -245,6 +250,17 @@ Conflict FindConflict(const BtIndex& bt, const Relation& heap, std::span<const D
   return Conflict::kNone;
 }
 
+// Page deletion's counts of one BtBulkDelete / BtVacuumCleanup call (README "Index-AM
+// interface"): pages it deleted are newly deleted and not reusable yet (their xact is the next
+// xid, BT19), so they add to both; pages_free is each call's full count of recyclable pages
+// (every pass finds the same ones again), so the last call's replaces the earlier.
+void AddPageDeletionStats(const BtBulkDeleteStats& r, IndexBulkDeleteResult* stats) {
+  const auto deleted = static_cast<uint32_t>(r.pages_deleted);
+  stats->pages_newly_deleted = BlockNumber(stats->pages_newly_deleted.value() + deleted);
+  stats->pages_deleted = BlockNumber(stats->pages_deleted.value() + deleted);
+  stats->pages_free = BlockNumber(static_cast<uint32_t>(r.pages_free));
+}
+
 // ---- the AM -----------------------------------------------------------------------------------
 
 class BtreeIndexAm final : public IndexAm {
@@ -278,9 +294,11 @@ class BtreeIndexAm final : public IndexAm {
                             static_cast<double>(stats.index_tuples)};
   }
 
+  // The init fork (unlogged indexes, TRUNCATE): meta page + empty root leaf, WAL-logged; the
+  // main fork is not touched.
   void BuildEmpty(const IndexRelation& index) const override {
     const BtView view(index);
-    BtCreateIndex(view.bt);
+    BtCreateIndex(view.bt, ForkNumber::kInit);
   }
 
   bool Insert(const IndexRelation& index, std::span<const Datum> values,
@@ -299,6 +317,7 @@ class BtreeIndexAm final : public IndexAm {
         BtBulkDelete(view.bt, [&](storage::ItemPointer tid) { return callback(tid, arg); });
     stats->tuples_removed += static_cast<double>(r.tuples_removed);
     stats->num_index_tuples = static_cast<double>(r.tuples_remaining);
+    AddPageDeletionStats(r, stats);
     stats->num_pages = storage::SmgrNBlocks(view.bt.rel.locator, ForkNumber::kMain);
     stats->estimated_count = false;
   }
@@ -308,6 +327,7 @@ class BtreeIndexAm final : public IndexAm {
     const BtView view(*info.index);
     const BtBulkDeleteStats r = BtVacuumCleanup(view.bt);
     stats->num_index_tuples = static_cast<double>(r.tuples_remaining);
+    AddPageDeletionStats(r, stats);
     stats->num_pages = storage::SmgrNBlocks(view.bt.rel.locator, ForkNumber::kMain);
     stats->estimated_count = false;
   }

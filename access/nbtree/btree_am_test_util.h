@@ -94,6 +94,7 @@ struct AmTable {
           c.compare = k.compare;
           c.compare_arg = k.compare_arg;
           c.output = k.output;
+          c.equal_image = k.equal_image;
           idx->order.push_back(k);
         }
         idx->rel.columns.push_back(c);

@@ -38,9 +38,12 @@ struct BtIndex {
   bool deduplicate = true;
 };
 
-// Creates the index's main fork with a meta page (block 0) and an empty root leaf (block 1),
-// WAL-logged. Requires: an active transaction (for the storage-create record).
-void BtCreateIndex(const BtIndex& index);
+// Creates the index's `fork` (main, or the init fork of an unlogged index: the AM's
+// BuildEmpty) with a meta page (block 0) and an empty root leaf (block 1), WAL-logged. A fork
+// that already exists (storage created by the caller) is used when it is empty; one holding
+// blocks is refused with XX000 `index "%s" already contains data` before anything is written.
+// Requires: an active transaction (for the storage-create record).
+void BtCreateIndex(const BtIndex& index, ForkNumber fork = ForkNumber::kMain);
 
 // Inserts the entry (values, heap_tid). values/isnull cover every column of keys->tupdesc (key
 // then INCLUDE columns); by-reference values must be inline and uncompressed.

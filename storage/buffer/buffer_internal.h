@@ -114,6 +114,8 @@ struct LocalPool {
   WalFlushFn wal_flush = nullptr;
 };
 extern LocalPool local_pool;
+// Changes BufferPinEpoch() (B13): this process's pins were just dropped or forgotten wholesale.
+void BumpBufferPinEpoch();
 
 [[nodiscard]] inline BufferDesc* GetDesc(Buffer buffer) {
   return &shared_pool.descs[buffer - 1];

@@ -97,7 +97,16 @@ bool BufferIsPinnedByMe(Buffer buffer) {
   return local_pool.private_refcount[buffer - 1] > 0;
 }
 
+namespace {
+uint64_t pin_epoch = 0;  // process-local (B13)
+}  // namespace
+
+uint64_t BufferPinEpoch() { return pin_epoch; }
+
+void bufpool::BumpBufferPinEpoch() { ++pin_epoch; }
+
 int ReleaseAllBufferPins() {
+  ++pin_epoch;  // B13: every pin held so far is gone (also when there was none)
   if (local_pool.pinned_buffers == 0) return 0;
   int leaked = 0;
   for (int i = 0; i < shared_pool.n_buffers && local_pool.pinned_buffers > 0; ++i) {

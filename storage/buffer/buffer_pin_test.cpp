@@ -1,5 +1,5 @@
-// Pin tests: private vs shared refcounts (B1), leak cleanup (B2), the RAII owners, and the
-// cleanup lock waiting for other processes' pins. See storage/buffer/README.md.
+// Pin tests: private vs shared refcounts (B1), leak cleanup (B2), the pin epoch (B13), the RAII
+// owners, and the cleanup lock waiting for other processes' pins. See storage/buffer/README.md.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -78,6 +78,39 @@ TEST_F(BufferPinTest, ReleaseAllBufferPinsCountsLeaks) {
   EXPECT_EQ(SharedRefCount(b0), 0u);
   EXPECT_EQ(SharedRefCount(b1), 0u);
   EXPECT_EQ(ReleaseAllBufferPins(), 0);
+}
+
+// B13: the epoch moves exactly when pins are dropped wholesale, so a pin owner can tell that
+// its pin is gone even when the same buffer is pinned again in this process.
+TEST_F(BufferPinTest, PinEpochMarksWholesaleRelease) {
+  StartPool(16);
+  const RelFileLocator rel = TestRel(16384);
+  CreateTestRelation(rel, 4);
+  const uint64_t e0 = BufferPinEpoch();
+  const Buffer b = ReadBuffer(rel, ForkNumber::kMain, BlockNumber(1));
+  IncrBufferRefCount(b);
+  ReleaseBuffer(b);
+  EXPECT_EQ(BufferPinEpoch(), e0) << "ordinary pins and unpins leave it alone";
+  EXPECT_EQ(ReleaseAllBufferPins(), 1);
+  const uint64_t e1 = BufferPinEpoch();
+  EXPECT_NE(e1, e0);
+  // Another owner pins the same buffer: "pinned by me" again, but not by the old owner.
+  EXPECT_EQ(ReadBuffer(rel, ForkNumber::kMain, BlockNumber(1)), b);
+  EXPECT_TRUE(BufferIsPinnedByMe(b));
+  EXPECT_EQ(BufferPinEpoch(), e1);
+  ReleaseBuffer(b);
+  EXPECT_EQ(ReleaseAllBufferPins(), 0);
+  EXPECT_NE(BufferPinEpoch(), e1) << "also when nothing was pinned";
+  // A child forgets the parent's pins: its epoch differs from the one it inherited.
+  const uint64_t parent = BufferPinEpoch();
+  auto* child_epoch = SharedStruct<std::atomic<uint64_t>>("child epoch");
+  const pid_t child = ForkBufferChild([&] {
+    child_epoch->store(BufferPinEpoch());
+    return 0;
+  });
+  EXPECT_EQ(WaitChild(child), 0);
+  EXPECT_NE(child_epoch->load(), parent);
+  EXPECT_EQ(BufferPinEpoch(), parent);
 }
 
 TEST_F(BufferPinTest, RaiiOwners) {

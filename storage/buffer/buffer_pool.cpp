@@ -173,6 +173,7 @@ void InitBufferPoolAccess() {
   private_refcount_owner = std::make_unique<int32_t[]>(static_cast<size_t>(shared_pool.n_buffers));
   local_pool.private_refcount = private_refcount_owner.get();
   local_pool.pinned_buffers = 0;
+  BumpBufferPinEpoch();  // B13: pin owners copied from the parent must not release
   local_pool.stats = &shared_pool.stats[static_cast<unsigned>(getpid()) % kStatsSlots];
   // B2: a process that leaves (even by FATAL) gives its pins back, or its buffers could never
   // be replaced again. Registered once per process (a child forgets its parent's cleanups).

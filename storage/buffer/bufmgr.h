@@ -76,6 +76,12 @@ void IncrBufferRefCount(Buffer buffer);            // one more pin on a pinned b
 // leak at transaction end is a bug and is logged as a WARNING by the caller). Call it after
 // ReleaseAllLwLocks(), which drops content locks.
 int ReleaseAllBufferPins();
+// This process's pin epoch: changes whenever its pins are dropped wholesale
+// (ReleaseAllBufferPins, and a forked child's InitBufferPoolAccess, which forgets the parent's).
+// An object holding a pin across calls records it when pinning and drops / copies its pin only
+// while the epoch is unchanged: after a change, its pin is gone and the buffer may be pinned
+// again by someone else in this process (BufferIsPinnedByMe cannot tell whose pin it is). B13.
+[[nodiscard]] uint64_t BufferPinEpoch();
 
 // --- content locks --------------------------------------------------------------------------
 enum class BufferLockMode : uint8_t { kShare, kExclusive };
