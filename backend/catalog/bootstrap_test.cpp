@@ -1,0 +1,296 @@
+// The catalog bootstrap in a real server (ServerHarness): row counts per catalog, pg_class and
+// pg_attribute rows against the definitions, every index against its heap both ways, lookups
+// by oid and by name against sequential scans, and survival of crash recovery. README.md.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "access/index/indexam.h"
+#include "access/transam/xact.h"
+#include "backend/catalog/bootstrap.h"
+#include "backend/catalog/builtin_types.h"
+#include "backend/catalog/catalog_defs.h"
+#include "backend/catalog/catalog_lookup.h"
+#include "backend/catalog/catalog_relation.h"
+#include "backend/catalog/catalog_values.h"
+#include "tests/server/server_harness.h"
+
+namespace keel::catalog {
+namespace {
+
+using keel::testing::ServerHarness;
+constexpr Oid kDb{keel::testing::kTestDb};
+
+const CatalogRelation& Cat(uint32_t oid) { return OpenCatalog(oid, kDb); }
+
+// Row counts the definitions imply, computed without the bootstrap's own bookkeeping.
+std::map<uint32_t, size_t> ExpectedCounts() {
+  size_t indexes = 0, attributes = 0;
+  for (const CatalogDef& def : AllCatalogs()) {
+    indexes += def.indexes.size();
+    attributes += def.columns.size() + 6;  // + ctid, xmin, cmin, xmax, cmax, tableoid
+    for (const CatalogIndexDef& idx : def.indexes) attributes += static_cast<size_t>(idx.nkeys);
+  }
+  std::map<uint32_t, size_t> m;
+  for (const CatalogDef& def : AllCatalogs()) m[def.oid] = 0;
+  m[catalog_oid::kPgClass] = AllCatalogs().size() + indexes;
+  m[catalog_oid::kPgAttribute] = attributes;
+  m[catalog_oid::kPgIndex] = indexes;
+  m[catalog_oid::kPgType] = BuiltinTypes().size();
+  m[catalog_oid::kPgNamespace] = 3;
+  m[catalog_oid::kPgAm] = 7;
+  m[catalog_oid::kPgTablespace] = 2;
+  m[catalog_oid::kPgCollation] = 3;
+  m[catalog_oid::kPgDatabase] = 2;  // template1 + the test database
+  m[catalog_oid::kPgAuthid] = 1;
+  return m;
+}
+
+class BootstrapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    transam::StartTransaction();
+    BootstrapOptions options;
+    options.database = kDb;
+    options.database_name = "postgres";
+    options.superuser = "alice";
+    result_ = BootstrapCatalogs(options);
+    transam::CommitTransaction();
+  }
+
+  void ExpectCounts() {
+    transam::StartTransaction();
+    const transam::Snapshot snap = transam::GetLatestSnapshot();
+    for (const auto& [oid, count] : ExpectedCounts()) {
+      EXPECT_EQ(CatalogSeqScan(Cat(oid), snap).size(), count) << GetCatalog(Oid(oid)).name;
+    }
+    transam::CommitTransaction();
+  }
+
+  // Every heap row is found through every index with its full key, and a keyless scan of
+  // each index returns exactly the heap's tids.
+  void ExpectIndexesMatchHeaps() {
+    transam::StartTransaction();
+    const transam::Snapshot snap = transam::GetLatestSnapshot();
+    for (const CatalogDef& def : AllCatalogs()) {
+      const CatalogRelation& cat = Cat(def.oid);
+      const std::vector<access::HeapTuple> rows = CatalogSeqScan(cat, snap);
+      std::multiset<storage::ItemPointer> heap_tids;
+      for (const access::HeapTuple& r : rows) heap_tids.insert(r.self);
+      for (const auto& idx : cat.indexes) {
+        for (const access::HeapTuple& r : rows) {
+          std::vector<access::Datum> keys;
+          for (int col : idx->heap_columns) {
+            keys.push_back(CatalogGetAttr(cat, r, def.columns[static_cast<size_t>(col)].name));
+          }
+          bool found = false;
+          for (const access::HeapTuple& hit : CatalogIndexScan(cat, idx->def->oid, keys, snap)) {
+            found = found || hit.self == r.self;
+          }
+          EXPECT_TRUE(found) << idx->def->name;
+        }
+        auto scan = access::IndexAmOf(idx->index).BeginScan(idx->index, 0, false);
+        scan->Rescan({});
+        std::multiset<storage::ItemPointer> index_tids;
+        access::IndexScanEntry e;
+        while (scan->GetNextTid(access::ScanDirection::kForward, &e)) index_tids.insert(e.tid);
+        EXPECT_EQ(index_tids, heap_tids) << idx->def->name;
+      }
+    }
+    transam::CommitTransaction();
+  }
+
+  ServerHarness harness_;
+  BootstrapResult result_;
+};
+
+TEST_F(BootstrapTest, EveryCatalogHasTheExpectedRowCount) {
+  EXPECT_EQ(result_.heaps_created, static_cast<int>(AllCatalogs().size()));
+  ExpectCounts();
+  for (const auto& [oid, count] : ExpectedCounts()) {
+    EXPECT_EQ(static_cast<size_t>(result_.rows[oid]), count) << GetCatalog(Oid(oid)).name;
+  }
+}
+
+TEST_F(BootstrapTest, PgClassDescribesEveryCatalogAndIndex) {
+  transam::StartTransaction();
+  const transam::Snapshot snap = transam::GetLatestSnapshot();
+  const CatalogRelation& pg_class = Cat(catalog_oid::kPgClass);
+  auto check = [&](uint32_t oid, std::string_view name, char kind, bool shared, int natts,
+                   uint32_t am) {
+    std::optional<access::HeapTuple> row = CatalogLookupByOid(pg_class, Oid(oid), snap);
+    ASSERT_TRUE(row.has_value()) << name;
+    EXPECT_EQ(CatalogGetName(pg_class, *row, "relname"), name);
+    EXPECT_EQ(CatalogGetChar(pg_class, *row, "relkind"), kind) << name;
+    EXPECT_EQ(CatalogGetOid(pg_class, *row, "relnamespace"), kPgCatalogNamespace) << name;
+    EXPECT_EQ(CatalogGetBool(pg_class, *row, "relisshared"), shared) << name;
+    EXPECT_EQ(CatalogGetInt(pg_class, *row, "relnatts"), natts) << name;
+    EXPECT_EQ(CatalogGetOid(pg_class, *row, "relam"), am) << name;
+    EXPECT_EQ(CatalogGetOid(pg_class, *row, "relfilenode"), oid) << name;
+    // The same row by name through pg_class_relname_nsp_index.
+    const std::vector<std::byte> key_name = MakeName(name);
+    const access::Datum keys[] = {access::PointerGetDatum(key_name.data()),
+                                  access::ObjectIdGetDatum(Oid(kPgCatalogNamespace))};
+    const std::vector<access::HeapTuple> by_name = CatalogIndexScan(pg_class, 2663, keys, snap);
+    ASSERT_EQ(by_name.size(), 1u) << name;
+    EXPECT_EQ(by_name[0].self, row->self);
+  };
+  for (const CatalogDef& def : AllCatalogs()) {
+    check(def.oid, def.name, 'r', def.shared, static_cast<int>(def.columns.size()), 2);
+    std::optional<access::HeapTuple> row = CatalogLookupByOid(pg_class, Oid(def.oid), snap);
+    ASSERT_TRUE(row.has_value());
+    EXPECT_EQ(CatalogGetOid(pg_class, *row, "reltype"), def.rowtype_oid);
+    for (const CatalogIndexDef& idx : def.indexes) check(idx.oid, idx.name, 'i', def.shared, idx.nkeys, 403);
+  }
+  transam::CommitTransaction();
+}
+
+TEST_F(BootstrapTest, PgAttributeRowsEqualTheDefinitions) {
+  transam::StartTransaction();
+  const transam::Snapshot snap = transam::GetLatestSnapshot();
+  const CatalogRelation& att = Cat(catalog_oid::kPgAttribute);
+  for (const CatalogDef& def : AllCatalogs()) {
+    // By (attrelid, attrelid prefix): all of one catalog's rows, in attnum order.
+    const access::Datum rel_key = access::ObjectIdGetDatum(Oid(def.oid));
+    const std::vector<access::HeapTuple> rows = CatalogIndexScan(att, 2659, {&rel_key, 1}, snap);
+    ASSERT_EQ(rows.size(), def.columns.size() + 6) << def.name;
+    int16_t prev = -100;
+    size_t user = 0;
+    for (const access::HeapTuple& r : rows) {
+      const int64_t attnum = CatalogGetInt(att, r, "attnum");
+      EXPECT_GT(attnum, prev);
+      prev = static_cast<int16_t>(attnum);
+      if (attnum < 0) continue;
+      const CatalogColumn& c = def.columns[static_cast<size_t>(attnum - 1)];
+      ++user;
+      EXPECT_EQ(CatalogGetName(att, r, "attname"), c.name);
+      EXPECT_EQ(CatalogGetOid(att, r, "atttypid"), c.type_oid);
+      EXPECT_EQ(CatalogGetBool(att, r, "attnotnull"), c.not_null);
+      EXPECT_EQ(CatalogGetInt(att, r, "attlen"), FindBuiltinType(c.type_oid)->typlen);
+      // And by (attrelid, attname) through the other index.
+      const std::vector<std::byte> name = MakeName(c.name);
+      const access::Datum keys[] = {rel_key, access::PointerGetDatum(name.data())};
+      const std::vector<access::HeapTuple> hit = CatalogIndexScan(att, 2658, keys, snap);
+      ASSERT_EQ(hit.size(), 1u);
+      EXPECT_EQ(hit[0].self, r.self);
+    }
+    EXPECT_EQ(user, def.columns.size());
+    EXPECT_EQ(prev, static_cast<int16_t>(def.columns.size()));
+    EXPECT_EQ(CatalogGetName(att, rows.front(), "attname"), "tableoid");  // attnum -6
+  }
+  transam::CommitTransaction();
+}
+
+TEST_F(BootstrapTest, EveryIndexMatchesItsHeap) { ExpectIndexesMatchHeaps(); }
+
+TEST_F(BootstrapTest, LookupsByOidAgreeWithSequentialScans) {
+  transam::StartTransaction();
+  const transam::Snapshot snap = transam::GetLatestSnapshot();
+  size_t checked = 0, expected = 0;
+  for (const CatalogDef& def : AllCatalogs()) {
+    if (!def.HasOidColumn()) continue;
+    expected += ExpectedCounts()[def.oid];
+    const CatalogRelation& cat = Cat(def.oid);
+    for (const access::HeapTuple& r : CatalogSeqScan(cat, snap)) {
+      const Oid oid(CatalogGetOid(cat, r, "oid"));
+      std::optional<access::HeapTuple> by_index = CatalogLookupByOid(cat, oid, snap);
+      std::optional<access::HeapTuple> by_scan = CatalogSeqScanByOid(cat, oid, snap);
+      ASSERT_TRUE(by_index.has_value()) << def.name << " " << oid.value();
+      ASSERT_TRUE(by_scan.has_value());
+      EXPECT_EQ(by_index->self, by_scan->self);
+      ASSERT_EQ(by_index->size(), by_scan->size());
+      EXPECT_EQ(std::memcmp(by_index->data() + by_index->header()->hoff,
+                            by_scan->data() + by_scan->header()->hoff,
+                            by_index->size() - by_index->header()->hoff), 0);
+      ++checked;
+    }
+    EXPECT_FALSE(CatalogLookupByOid(cat, Oid(999999), snap).has_value());
+  }
+  EXPECT_EQ(checked, expected);
+  EXPECT_GT(checked, 200u);
+  transam::CommitTransaction();
+}
+
+TEST_F(BootstrapTest, BuiltinRowsHavePostgresValues) {
+  transam::StartTransaction();
+  const transam::Snapshot snap = transam::GetLatestSnapshot();
+  auto by_name = [&](uint32_t catalog, uint32_t index, std::string_view name) {
+    const std::vector<std::byte> key = MakeName(name);
+    const access::Datum k = access::PointerGetDatum(key.data());
+    std::vector<access::HeapTuple> rows = CatalogIndexScan(Cat(catalog), index, {&k, 1}, snap);
+    EXPECT_EQ(rows.size(), 1u) << name;
+    return rows.empty() ? access::HeapTuple() : std::move(rows[0]);
+  };
+  const CatalogRelation& ns = Cat(catalog_oid::kPgNamespace);
+  EXPECT_EQ(CatalogGetOid(ns, by_name(catalog_oid::kPgNamespace, 2684, "pg_catalog"), "oid"), 11u);
+  EXPECT_EQ(CatalogGetOid(ns, by_name(catalog_oid::kPgNamespace, 2684, "public"), "oid"), 2200u);
+  EXPECT_EQ(CatalogGetOid(Cat(catalog_oid::kPgAm), by_name(catalog_oid::kPgAm, 2651, "btree"), "oid"), 403u);
+  const CatalogRelation& db = Cat(catalog_oid::kPgDatabase);
+  EXPECT_EQ(CatalogGetOid(db, by_name(catalog_oid::kPgDatabase, 2671, "template1"), "oid"), 1u);
+  EXPECT_EQ(CatalogGetOid(db, by_name(catalog_oid::kPgDatabase, 2671, "postgres"), "oid"), kDb.value());
+  EXPECT_EQ(CatalogGetText(db, by_name(catalog_oid::kPgDatabase, 2671, "postgres"), "datcollate"), "C");
+  const CatalogRelation& auth = Cat(catalog_oid::kPgAuthid);
+  std::optional<access::HeapTuple> su = CatalogLookupByOid(auth, Oid(10), snap);
+  ASSERT_TRUE(su.has_value());
+  EXPECT_EQ(CatalogGetName(auth, *su, "rolname"), "alice");
+  EXPECT_FALSE(CatalogGetText(auth, *su, "rolpassword").has_value());
+  const CatalogRelation& ts = Cat(catalog_oid::kPgTablespace);
+  EXPECT_EQ(CatalogGetOid(ts, by_name(catalog_oid::kPgTablespace, 2698, "pg_global"), "oid"), 1664u);
+  // pg_type by (typname, typnamespace) and by oid.
+  const CatalogRelation& ty = Cat(catalog_oid::kPgType);
+  const std::vector<std::byte> int4 = MakeName("_int4");
+  const access::Datum keys[] = {access::PointerGetDatum(int4.data()),
+                                access::ObjectIdGetDatum(Oid(kPgCatalogNamespace))};
+  std::vector<access::HeapTuple> t = CatalogIndexScan(ty, 2704, keys, snap);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(CatalogGetOid(ty, t[0], "oid"), 1007u);
+  EXPECT_EQ(CatalogGetOid(ty, t[0], "typelem"), 23u);
+  std::optional<access::HeapTuple> name = CatalogLookupByOid(ty, Oid(19), snap);
+  ASSERT_TRUE(name.has_value());
+  EXPECT_EQ(CatalogGetInt(ty, *name, "typlen"), 64);
+  EXPECT_EQ(CatalogGetChar(ty, *name, "typcategory"), 'S');
+  // pg_index: pg_class_relname_nsp_index keys (relname, relnamespace) = attnums (2, 3).
+  const CatalogRelation& ix = Cat(catalog_oid::kPgIndex);
+  const access::Datum idx_key = access::ObjectIdGetDatum(Oid(2663));
+  std::vector<access::HeapTuple> ir = CatalogIndexScan(ix, 2679, {&idx_key, 1}, snap);
+  ASSERT_EQ(ir.size(), 1u);
+  EXPECT_EQ(CatalogGetOid(ix, ir[0], "indrelid"), catalog_oid::kPgClass);
+  EXPECT_TRUE(CatalogGetBool(ix, ir[0], "indisunique"));
+  EXPECT_EQ(Int2ArrayElements(access::DatumGetPointer(CatalogGetAttr(ix, ir[0], "indkey"))),
+            (std::vector<int16_t>{2, 3}));
+  EXPECT_EQ(OidArrayElements(access::DatumGetPointer(CatalogGetAttr(ix, ir[0], "indcollation"))),
+            (std::vector<uint32_t>{kCCollation, 0}));
+  transam::CommitTransaction();
+}
+
+TEST_F(BootstrapTest, CommittedBootstrapSurvivesCrashRecovery) {
+  harness_.Crash();
+  ExpectCounts();
+  ExpectIndexesMatchHeaps();
+  transam::StartTransaction();
+  const transam::Snapshot snap = transam::GetLatestSnapshot();
+  EXPECT_TRUE(CatalogLookupByOid(Cat(catalog_oid::kPgClass), Oid(catalog_oid::kPgAttribute), snap)
+                  .has_value());
+  transam::CommitTransaction();
+}
+
+TEST(BootstrapAbort, AnAbortedBootstrapLeavesNoVisibleRows) {
+  ServerHarness harness;
+  transam::StartTransaction();
+  BootstrapOptions options;
+  options.database = kDb;
+  (void)BootstrapCatalogs(options);
+  transam::AbortTransaction();
+  transam::StartTransaction();
+  const transam::Snapshot snap = transam::GetLatestSnapshot();
+  EXPECT_TRUE(CatalogSeqScan(Cat(catalog_oid::kPgClass), snap).empty());
+  EXPECT_FALSE(CatalogLookupByOid(Cat(catalog_oid::kPgType), Oid(23), snap).has_value());
+  transam::CommitTransaction();
+}
+
+}  // namespace
+}  // namespace keel::catalog
