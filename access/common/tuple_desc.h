@@ -37,7 +37,8 @@ inline constexpr char kStorageExternal = 'e';
 inline constexpr char kStorageMain = 'm';
 inline constexpr char kStorageExtended = 'x';
 
-// Well-known type oids (PostgreSQL's pg_type.dat) of the built-ins the table below knows.
+// Well-known type oids (PostgreSQL's pg_type.dat): the built-ins the table below knows and the
+// ones the system catalogs use (backend/catalog).
 namespace type_oid {
 inline constexpr uint32_t kBool = 16;
 inline constexpr uint32_t kBytea = 17;
@@ -45,11 +46,27 @@ inline constexpr uint32_t kChar = 18;
 inline constexpr uint32_t kName = 19;
 inline constexpr uint32_t kInt8 = 20;
 inline constexpr uint32_t kInt2 = 21;
+inline constexpr uint32_t kInt2Vector = 22;
 inline constexpr uint32_t kInt4 = 23;
+inline constexpr uint32_t kRegproc = 24;
 inline constexpr uint32_t kText = 25;
 inline constexpr uint32_t kOid = 26;
+inline constexpr uint32_t kTid = 27;
+inline constexpr uint32_t kXid = 28;
+inline constexpr uint32_t kCid = 29;
+inline constexpr uint32_t kOidVector = 30;
+inline constexpr uint32_t kPgNodeTree = 194;
 inline constexpr uint32_t kFloat4 = 700;
 inline constexpr uint32_t kFloat8 = 701;
+inline constexpr uint32_t kUnknown = 705;
+inline constexpr uint32_t kCharArray = 1002;
+inline constexpr uint32_t kInt2Array = 1005;
+inline constexpr uint32_t kInt4Array = 1007;
+inline constexpr uint32_t kTextArray = 1009;
+inline constexpr uint32_t kFloat4Array = 1021;
+inline constexpr uint32_t kOidArray = 1028;
+inline constexpr uint32_t kAclItem = 1033;
+inline constexpr uint32_t kAclItemArray = 1034;
 inline constexpr uint32_t kBpchar = 1042;
 inline constexpr uint32_t kVarchar = 1043;
 inline constexpr uint32_t kDate = 1082;
@@ -58,7 +75,9 @@ inline constexpr uint32_t kTimestamp = 1114;
 inline constexpr uint32_t kTimestampTz = 1184;
 inline constexpr uint32_t kInterval = 1186;
 inline constexpr uint32_t kNumeric = 1700;
+inline constexpr uint32_t kRecord = 2249;
 inline constexpr uint32_t kCString = 2275;
+inline constexpr uint32_t kAnyArray = 2277;
 inline constexpr uint32_t kUuid = 2950;
 inline constexpr uint32_t kJsonb = 3802;
 }  // namespace type_oid

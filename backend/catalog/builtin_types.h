@@ -14,40 +14,8 @@
 
 namespace keel::catalog {
 
-// Type oids used by the catalog definitions and the bootstrap (PostgreSQL's pg_type.dat).
-namespace type {
-inline constexpr uint32_t kBool = 16;
-inline constexpr uint32_t kBytea = 17;
-inline constexpr uint32_t kChar = 18;
-inline constexpr uint32_t kName = 19;
-inline constexpr uint32_t kInt8 = 20;
-inline constexpr uint32_t kInt2 = 21;
-inline constexpr uint32_t kInt2Vector = 22;
-inline constexpr uint32_t kInt4 = 23;
-inline constexpr uint32_t kRegproc = 24;
-inline constexpr uint32_t kText = 25;
-inline constexpr uint32_t kOid = 26;
-inline constexpr uint32_t kTid = 27;
-inline constexpr uint32_t kXid = 28;
-inline constexpr uint32_t kCid = 29;
-inline constexpr uint32_t kOidVector = 30;
-inline constexpr uint32_t kPgNodeTree = 194;
-inline constexpr uint32_t kFloat4 = 700;
-inline constexpr uint32_t kFloat8 = 701;
-inline constexpr uint32_t kUnknown = 705;
-inline constexpr uint32_t kCharArray = 1002;
-inline constexpr uint32_t kInt2Array = 1005;
-inline constexpr uint32_t kInt4Array = 1007;
-inline constexpr uint32_t kTextArray = 1009;
-inline constexpr uint32_t kOidArray = 1028;
-inline constexpr uint32_t kFloat4Array = 1021;
-inline constexpr uint32_t kAclItem = 1033;
-inline constexpr uint32_t kAclItemArray = 1034;
-inline constexpr uint32_t kTimestampTz = 1184;
-inline constexpr uint32_t kRecord = 2249;
-inline constexpr uint32_t kCString = 2275;
-inline constexpr uint32_t kAnyArray = 2277;
-}  // namespace type
+// Type oids: access/common's well-known list (PostgreSQL's pg_type.dat), under a short name.
+namespace type = access::type_oid;
 
 // One pg_type row as declared (the columns bootstrap fills; the rest take PostgreSQL's
 // defaults: typowner 10, typisdefined true, typnotnull false, typbasetype 0, typtypmod -1,
