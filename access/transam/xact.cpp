@@ -61,6 +61,7 @@ std::vector<void (*)(XactHookEvent, int)> hooks;
 
 #ifdef KEEL_DEBUG
 void (*commit_hook)() = nullptr;
+void (*after_lock_release_hook)() = nullptr;
 #endif
 
 constexpr uint32_t kMaxCommandId = 0xFFFFFFFEu;  // 2^32 - 2 commands; ~0 stays invalid
@@ -166,6 +167,15 @@ void RunHooks(XactHookEvent event, int nesting_level) {
   for (auto* fn : hooks) fn(event, nesting_level);
 }
 
+// CommitTransaction's lock release (X8) together with the test-only pause right after it, so
+// that whatever CommitTransaction does after releasing its locks also comes after the pause.
+void ReleaseLocksAtCommit() {
+  storage::LockReleaseAll();
+#ifdef KEEL_DEBUG
+  if (after_lock_release_hook != nullptr) after_lock_release_hook();
+#endif
+}
+
 void ResetState() {
   state.active = false;
   state.failed = false;
@@ -242,6 +252,11 @@ void CommitTransaction() {
     const int64_t time_us = NowUs();
     // X17: from before the record until clog has it, a checkpoint must not pass us by.
     storage::ProcSlot* slot = storage::CurrentProcess().proc;
+    // The counter must not stay odd (WaitForCommitsDelayingCheckpoint would wait forever):
+    // nothing between the two increments returns early or throws. LogXactRecord is noexcept
+    // (WAL insertion is a critical section: a failure there terminates the process, and the
+    // crash restart rebuilds the proc array), the rest is inside the PANIC block below.
+    static_assert(noexcept(LogXactRecord(kXactCommit, top, time_us, subxids)));
     slot->delay_checkpoint.fetch_add(1);
     const Lsn end = LogXactRecord(kXactCommit, top, time_us, subxids);
     // From here the commit is in WAL: failing to record it anywhere else is a PANIC, and
@@ -275,7 +290,7 @@ void CommitTransaction() {
   // Committed for everyone, locks still held: invalidations go out now, so whoever gets one
   // of our locks next also sees them (backend/utils/cache/inval).
   RunHooks(XactHookEvent::kCommitBeforeLockRelease, static_cast<int>(state.levels.size()));
-  storage::LockReleaseAll();  // X8: waiters wake and find the outcome in clog
+  ReleaseLocksAtCommit();  // X8: waiters wake and find the outcome in clog
   ResetState();
   RunCallbacks(true);
 }
@@ -286,6 +301,8 @@ bool PrepareTransaction(std::string_view gid) {
     AbortTransaction();  // as COMMIT: a failed transaction can only roll back
     return false;
   }
+  // Other modules may refuse before anything is reserved or written.
+  RunHooks(XactHookEvent::kPrePrepare, static_cast<int>(state.levels.size()));
   const TransactionId top = AssignLevelXid(0);
   const int entry = ReserveGlobalTransaction(gid, top);  // errors leave the savepoints intact
   try {
@@ -320,6 +337,7 @@ void WaitForCommitsDelayingCheckpoint() {
 
 #ifdef KEEL_DEBUG
 void TestOnlySetCommitHook(void (*hook)()) { commit_hook = hook; }
+void TestOnlySetAfterLockReleaseHook(void (*hook)()) { after_lock_release_hook = hook; }
 #endif
 
 void AbortTransaction() {

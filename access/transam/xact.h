@@ -71,6 +71,10 @@ enum class XactHookEvent : uint8_t {
   // AbortTransaction of an active transaction, and MarkTransactionFailed when it ends the
   // transactional part early: xids aborted, heavyweight locks still held. Must not throw.
   kAbortBeforeLockRelease,
+  // PrepareTransaction, before anything is reserved or written (nesting_level: the current
+  // depth): a hook may refuse the PREPARE by throwing; the transaction is then unchanged
+  // (still active, savepoints intact) and the caller aborts it as after any error.
+  kPrePrepare,
   // PrepareTransaction: the prepare record is written; the transaction leaves this backend.
   // Must not throw.
   kPrepare,
@@ -158,6 +162,10 @@ void WaitForCommitsDelayingCheckpoint();
 // Test-only: called in CommitTransaction after the commit record is durable and before the
 // commit log is updated. nullptr removes it. Process-local.
 void TestOnlySetCommitHook(void (*hook)());
+// Test-only: called in CommitTransaction right after the heavyweight locks are released (X8)
+// and before the end-of-transaction callbacks, so a test can let a waiter take a lock and
+// check what it sees while the committer is held there. nullptr removes it. Process-local.
+void TestOnlySetAfterLockReleaseHook(void (*hook)());
 #endif
 
 // --- WAL (RmgrId::kXact) --------------------------------------------------------------------

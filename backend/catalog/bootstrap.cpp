@@ -273,9 +273,11 @@ class Bootstrapper {
     const CatalogRelation& cat = Open(catalog_oid::kPgAttribute);
     const TypeRow* t = FindBuiltinType(type_oid);
     KEEL_ASSERT(t != nullptr);  // C3
-    // Ordinary arrays are declared "type[]": attndims 1 (int2vector / oidvector are not).
-    const bool is_array = t->typcategory == 'A' && t->typelem != 0 &&
-                          type_oid != type::kInt2Vector && type_oid != type::kOidVector;
+    // As PostgreSQL's bootstrap: a varlena type with an element type (arrays, and also
+    // int2vector / oidvector) is one-dimensional; collation-aware catalog columns always use
+    // the C collation, whatever the type's default.
+    const bool is_array = t->typelem != 0 && t->typlen < 0;
+    const uint32_t collation = t->typcollation != 0 ? kCCollation : 0;
     CatalogRowBuilder r(*cat.def, cat.desc);
     r.Oid("attrelid", relid).Name("attname", name).Oid("atttypid", type_oid)
         .Int4("attstattarget", -1).Int2("attlen", t->typlen).Int2("attnum", attnum)
@@ -284,7 +286,7 @@ class Bootstrapper {
         .Char("attstorage", t->typstorage).Char("attcompression", '\0')
         .Bool("attnotnull", not_null).Bool("atthasdef", false).Bool("atthasmissing", false)
         .Char("attidentity", '\0').Char("attgenerated", '\0').Bool("attisdropped", false)
-        .Bool("attislocal", true).Int4("attinhcount", 0).Oid("attcollation", t->typcollation);
+        .Bool("attislocal", true).Int4("attinhcount", 0).Oid("attcollation", collation);
     Insert(cat, r);
   }
 

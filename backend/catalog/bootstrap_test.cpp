@@ -185,6 +185,52 @@ TEST_F(BootstrapTest, PgAttributeRowsEqualTheDefinitions) {
   transam::CommitTransaction();
 }
 
+// attndims and attcollation as PostgreSQL 15's initdb writes them (its pg_attribute rows):
+// varlena types with an element type (arrays, int2vector, oidvector) have attndims 1;
+// collation-aware catalog columns (name, text, text[], pg_node_tree) use "C" (950), not the
+// type's default collation (100).
+TEST_F(BootstrapTest, PgAttributeDimsAndCollationsArePostgres15s) {
+  struct Expected {
+    uint32_t catalog;
+    const char* column;
+    int ndims;
+    uint32_t collation;
+  };
+  const Expected expected[] = {
+      {catalog_oid::kPgClass, "oid", 0, 0},
+      {catalog_oid::kPgClass, "relname", 0, 950},
+      {catalog_oid::kPgClass, "relacl", 1, 0},
+      {catalog_oid::kPgClass, "ctid", 0, 0},
+      {catalog_oid::kPgIndex, "indkey", 1, 0},
+      {catalog_oid::kPgIndex, "indclass", 1, 0},
+      {catalog_oid::kPgIndex, "indcollation", 1, 0},
+      {catalog_oid::kPgIndex, "indexprs", 0, 950},
+      {catalog_oid::kPgProc, "proargtypes", 1, 0},
+      {catalog_oid::kPgProc, "proallargtypes", 1, 0},
+      {catalog_oid::kPgProc, "prosrc", 0, 950},
+      {catalog_oid::kPgAttribute, "attoptions", 1, 950},
+      {catalog_oid::kPgDatabase, "datcollate", 0, 950},
+  };
+  transam::StartTransaction();
+  const transam::Snapshot snap = transam::GetLatestSnapshot();
+  const CatalogRelation& att = Cat(catalog_oid::kPgAttribute);
+  for (const Expected& e : expected) {
+    const std::vector<std::byte> name = MakeName(e.column);
+    const access::Datum keys[] = {access::ObjectIdGetDatum(Oid(e.catalog)),
+                                  access::PointerGetDatum(name.data())};
+    const std::vector<access::HeapTuple> hit = CatalogIndexScan(att, 2658, keys, snap);
+    ASSERT_EQ(hit.size(), 1u) << e.column;
+    EXPECT_EQ(CatalogGetInt(att, hit[0], "attndims"), e.ndims) << e.column;
+    EXPECT_EQ(CatalogGetOid(att, hit[0], "attcollation"), e.collation) << e.column;
+  }
+  // No catalog column anywhere uses the default collation.
+  for (const access::HeapTuple& r : CatalogSeqScan(att, snap)) {
+    EXPECT_NE(CatalogGetOid(att, r, "attcollation"), kDefaultCollation)
+        << CatalogGetName(att, r, "attname");
+  }
+  transam::CommitTransaction();
+}
+
 TEST_F(BootstrapTest, EveryIndexMatchesItsHeap) { ExpectIndexesMatchHeaps(); }
 
 TEST_F(BootstrapTest, LookupsByOidAgreeWithSequentialScans) {

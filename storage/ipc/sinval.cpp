@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <vector>
 
 #include "backend/utils/error/error.h"
 #include "storage/ipc/latch.h"
@@ -23,8 +24,9 @@ struct alignas(64) ReaderSlot {
   std::atomic<int32_t> owner_pid;  // 0 = not attached; changed under the lock exclusive (Q5)
   std::atomic<uint32_t> reset;     // set by writers (exclusive), cleared by the owner (Q3)
   std::atomic<uint32_t> catchup;   // set by writers (exclusive), cleared by the owner (Q6)
-  // Absolute number of the next message to read. The owner moves it under the lock shared
-  // (only it writes it then); writers move it under the lock exclusive when resetting (Q3).
+  // Absolute number of the next message to read. Only the owner moves it (under the lock
+  // shared, or exclusive in SInvalAttach); a writer that resets the reader leaves it alone and
+  // the owner's next ReadChunk moves it to the end (Q3, Q8).
   std::atomic<uint64_t> next_msg;
 };
 static_assert(std::is_standard_layout_v<ReaderSlot> && std::is_trivially_destructible_v<ReaderSlot>);
@@ -64,8 +66,11 @@ bool AttachedToMe(const ReaderSlot* slot) {
 
 // Lock held exclusive. Reclaims reader slots whose process released its proc slot (Q5),
 // resets readers that would lose messages once `needed` more are written (Q3), recomputes
-// min_msg_num, and collects the latches of readers to nudge (Q6).
+// min_msg_num, and collects the latches of readers to nudge (Q6): the catch-up flag is set
+// only together with recording the latch, so a flagged reader has always been woken.
+// Requires: nudge_capacity >= queue->num_slots (every reader can be nudged at once).
 int Cleanup(uint64_t needed, Latch** to_nudge, int nudge_capacity) {
+  KEEL_ASSERT(nudge_capacity >= queue->num_slots);
   const uint64_t max = queue->max_msg_num.load(std::memory_order_relaxed);
   // Readers whose position is below this would have unread messages overwritten.
   const uint64_t lowest_keepable = max + needed > kSInvalBufferSize
@@ -85,15 +90,19 @@ int Cleanup(uint64_t needed, Latch** to_nudge, int nudge_capacity) {
     if (slot.reset.load(std::memory_order_relaxed) != 0) continue;  // Q3: holds nothing back
     const uint64_t pos = slot.next_msg.load(std::memory_order_relaxed);
     if (pos < lowest_keepable) {
-      slot.next_msg.store(max, std::memory_order_relaxed);
+      // Q3/Q8: next_msg stays the owner's: were it moved to `max` here, the lock-free fast
+      // path could see the old reset flag, the old max_msg_num and this new next_msg, answer
+      // "nothing new" and lose the reset. Left alone, it stays below max_msg_num until the
+      // owner's ReadChunk sees the flag and moves it.
       slot.reset.store(1, std::memory_order_release);
       queue->resets.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     min = std::min(min, pos);
-    if (max - pos > kSInvalNudgeLag && slot.catchup.load(std::memory_order_relaxed) == 0) {
+    if (max - pos > kSInvalNudgeLag && slot.catchup.load(std::memory_order_relaxed) == 0 &&
+        nudged < nudge_capacity) {
       slot.catchup.store(1, std::memory_order_release);
-      if (nudged < nudge_capacity) to_nudge[nudged++] = &proc->latch;
+      to_nudge[nudged++] = &proc->latch;
     }
   }
   queue->min_msg_num = min;
@@ -207,16 +216,26 @@ bool SInvalIsAttached() { return AttachedToMe(MySlot()); }
 
 void SendSharedInvalidMessages(std::span<const SharedInvalidationMessage> msgs) {
   KEEL_ASSERT(queue != nullptr);
+  // Q6: room for every reader's latch, so that each lagging reader is nudged (they are set
+  // after the lock is released). On the stack for the usual slot counts.
+  constexpr int kStackLatches = 128;
+  Latch* latches_on_stack[kStackLatches];
+  std::vector<Latch*> latches_on_heap;
+  Latch** to_nudge = latches_on_stack;
+  if (queue->num_slots > kStackLatches && !msgs.empty()) {
+    latches_on_heap.resize(static_cast<size_t>(queue->num_slots));  // before anything is sent
+    to_nudge = latches_on_heap.data();
+  }
+  const int nudge_capacity = std::max(queue->num_slots, kStackLatches);
   size_t done = 0;
   while (done < msgs.size()) {
     const size_t n = std::min<size_t>(msgs.size() - done, kSInvalWriteChunk);
-    Latch* to_nudge[8];
     int nudged = 0;
     {
       LwLockGuard guard(&queue->lock, LwLockMode::kExclusive);
       uint64_t max = queue->max_msg_num.load(std::memory_order_relaxed);
       if (max + n - queue->min_msg_num > kSInvalBufferSize || max >= queue->next_cleanup_at) {
-        nudged = Cleanup(n, to_nudge, 8);
+        nudged = Cleanup(n, to_nudge, nudge_capacity);
       }
       // After Cleanup every non-reset reader is within the buffer for n more (Q3).
       KEEL_ASSERT(max + n - queue->min_msg_num <= kSInvalBufferSize);
@@ -256,8 +275,9 @@ bool MaybeHasNew() {
   ReaderSlot* slot = MySlot();
   if (slot == nullptr) return false;
   if (!AttachedToMe(slot)) return true;  // ReadChunk attaches (lazily, as a reset)
-  // Q8: the owner is the only one moving next_msg without the lock exclusive; a writer that
-  // resets us also raises max_msg_num, so this comparison notices either.
+  // Q8: only the owner (this process) moves next_msg, so it is exact here. A writer resets us
+  // only when next_msg is below max_msg_num (and leaves next_msg alone), so while a reset is
+  // pending either the flag or the difference shows it.
   return slot->reset.load(std::memory_order_acquire) != 0 ||
          queue->max_msg_num.load(std::memory_order_acquire) !=
              slot->next_msg.load(std::memory_order_relaxed);

@@ -92,7 +92,8 @@ void SInvalDetach();
 // forward (Q3): a writer never waits for a reader. Any process may send (attached or not);
 // the sender's own messages are delivered back to it like everyone else's (Q7).
 // Requires: SInvalShmemInit ran; no LWLock of a later tranche held.
-// Throws only what LwLock::Acquire throws (XX000 "too many LWLocks taken").
+// Throws only what LwLock::Acquire throws (XX000 "too many LWLocks taken"), and, with more
+// than 128 proc slots, std::bad_alloc before anything is sent (room for the latches, Q6).
 void SendSharedInvalidMessages(std::span<const SharedInvalidationMessage> msgs);
 inline constexpr uint32_t kSInvalWriteChunk = 64;
 

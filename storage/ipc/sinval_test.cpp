@@ -288,6 +288,92 @@ TEST(SInvalTest, ConcurrentSendersAndReceivers) {
   EXPECT_EQ(GetSInvalQueueStats().max_msg_num, uint64_t{kSenders} * kPerSender);
 }
 
+// Q3/Q8: while a writer resets a lagging reader, the reader's lock-free fast path must never
+// answer "nothing new": it either still sees its old position below max_msg_num or sees the
+// reset flag. (Review: Cleanup used to move the reader's next_msg to the end before setting
+// reset and before raising max_msg_num, so the fast path could see old reset, old max and the
+// new next_msg, and a reset was lost.)
+TEST(SInvalTest, FastPathNeverMissesAResetInProgress) {
+  keel::testing::ServerHarness harness;
+  struct RaceFlags {
+    std::atomic<int> ready;
+    std::atomic<int> done;
+    std::atomic<long> windows;
+    std::atomic<long> misses;
+  };
+  void* p = mmap(nullptr, sizeof(RaceFlags), PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  auto* flags = new (p) RaceFlags{};
+  pid_t reader = harness.ForkBackend([flags] {
+    flags->ready.store(1);
+    while (flags->done.load() == 0) {
+      ReceiveSharedInvalidMessages([](const SharedInvalidationMessage&) {}, [] {});
+      const uint64_t seen = GetSInvalQueueStats().max_msg_num;  // >= our position
+      // Wait until we are behind (max > seen >= our next_msg).
+      while (GetSInvalQueueStats().max_msg_num <= seen) {
+        if (flags->done.load() != 0) return 0;
+      }
+      // From now until we read, the fast path must say "maybe new" whatever writers do; spin
+      // through the moment a writer resets us (the buffer wraps past our position).
+      bool miss = false;
+      while (!miss) {
+        for (int i = 0; i < 2000 && !miss; ++i) miss = !sinval_internal::MaybeHasNew();
+        if (GetSInvalQueueStats().max_msg_num > seen + kSInvalBufferSize + 256) break;
+        if (flags->done.load() != 0) break;
+      }
+      flags->windows.fetch_add(1);
+      if (miss) flags->misses.fetch_add(1);
+    }
+    return 0;
+  });
+  ASSERT_TRUE(WaitUntil([flags] { return flags->ready.load() == 1; }));
+  std::vector<SharedInvalidationMessage> chunk(kSInvalWriteChunk, Numbered(0, 1));
+  const int64_t end = testing::NowMs() + 6000;
+  while (testing::NowMs() < end && flags->misses.load() == 0 && flags->windows.load() < 300) {
+    SendSharedInvalidMessages(chunk);
+    Received own;  // this process keeps up (it is a reader too)
+    ReceiveInto(&own);
+  }
+  flags->done.store(1);
+  EXPECT_EQ(harness.Wait(reader), 0);
+  EXPECT_GT(flags->windows.load(), 0);
+  EXPECT_EQ(flags->misses.load(), 0) << "of " << flags->windows.load() << " reset windows";
+}
+
+// Q6: every lagging reader is nudged, however many there are (review: only the first 8 got
+// their latch set; the others got the catch-up flag, so they were never nudged again).
+TEST(SInvalTest, EveryLaggingReaderIsNudged) {
+  keel::testing::ServerHarness harness;
+  struct NudgeFlags {
+    std::atomic<int> ready;
+    std::atomic<int> woken;
+    std::atomic<int> flagged;
+  };
+  void* p = mmap(nullptr, sizeof(NudgeFlags), PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  auto* flags = new (p) NudgeFlags{};
+  constexpr int kReaders = 12;
+  std::vector<pid_t> kids;
+  for (int i = 0; i < kReaders; ++i) {
+    kids.push_back(harness.ForkBackend([flags] {
+      ResetLatch(MyLatch());
+      flags->ready.fetch_add(1);
+      // Idle: no receive until the latch is set (or a generous timeout).
+      if (WaitLatch(MyLatch(), kWaitLatchSet, 20'000) & kWaitLatchSet) flags->woken.fetch_add(1);
+      if (SInvalCatchupPending()) flags->flagged.fetch_add(1);
+      return 0;
+    }));
+  }
+  ASSERT_TRUE(WaitUntil([flags] { return flags->ready.load() == kReaders; }));
+  std::vector<SharedInvalidationMessage> msgs(kSInvalNudgeLag + 400, Numbered(0, 1));
+  SendSharedInvalidMessages(msgs);
+  for (pid_t pid : kids) EXPECT_EQ(harness.Wait(pid), 0);
+  EXPECT_EQ(flags->woken.load(), kReaders);
+  EXPECT_EQ(flags->flagged.load(), kReaders);
+}
+
 // Q9: after a crash the queue is empty and every reader starts afresh.
 TEST(SInvalTest, CrashRebuildsEmptyQueue) {
   keel::testing::ServerHarness harness;

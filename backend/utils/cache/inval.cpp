@@ -118,6 +118,10 @@ void LocalExecuteAllNoThrow(const std::vector<SharedInvalidationMessage>& msgs) 
   } catch (const std::exception& e) {
     Log(Severity::kWarning, "cache invalidation callback failed: %s", e.what());
     storage::sinval_internal::MarkSelfReset();
+  } catch (...) {
+    // Nothing may escape into CommitTransaction / AbortTransaction (the commit is durable).
+    Log(Severity::kWarning, "cache invalidation callback failed with an unknown exception");
+    storage::sinval_internal::MarkSelfReset();
   }
 }
 
@@ -151,6 +155,8 @@ void AtCommit() {
   } catch (const std::exception& e) {
     // The transaction is committed: other backends would keep stale caches forever.
     Panic("could not send cache invalidation messages at commit: %s", e.what());
+  } catch (...) {
+    Panic("could not send cache invalidation messages at commit");
   }
   LocalExecuteAllNoThrow(unapplied);
 }
@@ -202,9 +208,16 @@ void OnXactEvent(transam::XactHookEvent event, int nesting_level) {
     case transam::XactHookEvent::kAbortBeforeLockRelease:
       AtAbort();
       return;
+    case transam::XactHookEvent::kPrePrepare:
+      // V10: the messages cannot travel with a prepared transaction yet (README, "Not yet"):
+      // COMMIT PREPARED would leave other backends' caches stale, so refuse.
+      if (PendingInvalidationCount() > 0) {
+        throw Error(sqlstate::kFeatureNotSupported,
+                    "cannot PREPARE a transaction that has modified the system catalogs");
+      }
+      return;
     case transam::XactHookEvent::kPrepare:
-      // TODO(issue 6): store the messages with the prepared transaction and send them at
-      // COMMIT PREPARED (README, "Not yet"). For now: undone locally, like an abort.
+      // Nothing is pending (kPrePrepare refused otherwise, V10); drop whatever is left.
       AtAbort();
       return;
     case transam::XactHookEvent::kSubStart:

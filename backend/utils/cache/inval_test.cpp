@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "access/transam/twophase.h"
 #include "access/transam/xact.h"
 #include "backend/utils/error/error.h"
 #include "storage/ipc/fork_test_util.h"
@@ -43,6 +44,14 @@ std::vector<std::string>& Seen() {
   return seen;
 }
 
+// A relcache message for this relation makes the recorder throw a non-std exception while
+// ThrowArmed() (V6).
+constexpr Oid kThrowingRel{7777};
+bool& ThrowArmed() {
+  static bool armed = false;
+  return armed;
+}
+
 // Callbacks are process-local and cannot be unregistered: register once (children inherit
 // them); each test clears Seen().
 void RegisterRecorders() {
@@ -50,6 +59,7 @@ void RegisterRecorders() {
   if (done) return;
   done = true;
   CacheRegisterRelcacheCallback([](Oid rel) {
+    if (rel == kThrowingRel && ThrowArmed()) throw 42;  // not a std::exception
     Seen().push_back(rel == kInvalidOid ? "rel:all" : "rel:" + std::to_string(rel.value()));
   });
   CacheRegisterCatalogRowCallback(3, [](uint32_t hash, bool all) {
@@ -187,6 +197,54 @@ TEST_F(InvalTest, SubtransactionCommitAndAbort) {
   EXPECT_EQ(harness.Wait(child), 0);
 }
 
+// V10: PREPARE TRANSACTION is refused (0A000) while invalidations are pending, before
+// anything is written; the transaction stays as it was, to be rolled back. Without pending
+// invalidations PREPARE works.
+TEST_F(InvalTest, PrepareRefusedWhenCatalogsWereModified) {
+  testing::HarnessOptions options;
+  options.max_prepared_transactions = 2;
+  testing::ServerHarness harness(options);
+  transam::StartTransaction();
+  CacheInvalidateRelcache(kDb, Oid(600));
+  transam::CommandCounterIncrement();  // applied locally, still pending for the commit
+  try {
+    static_cast<void>(transam::PrepareTransaction("ddl"));
+    FAIL() << "PREPARE of a transaction with pending invalidations succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.sqlstate(), sqlstate::kFeatureNotSupported);
+    EXPECT_EQ(e.message(), "cannot PREPARE a transaction that has modified the system catalogs");
+  }
+  EXPECT_TRUE(transam::IsTransactionActive());
+  EXPECT_EQ(PendingInvalidationCount(), 1);
+  Seen().clear();
+  transam::AbortTransaction();
+  EXPECT_TRUE(SeenExactly({"rel:600"}));  // undone locally (V3)
+  // Nothing was prepared: the gid is free, and a transaction without catalog changes prepares.
+  transam::StartTransaction();
+  EXPECT_TRUE(transam::PrepareTransaction("ddl"));
+  transam::FinishPreparedTransaction("ddl", true);
+}
+
+// V6: a callback that throws something that is not a std::exception while the committed
+// transaction's messages are applied at commit does not escape CommitTransaction; this
+// backend resets its caches at its next AcceptInvalidationMessages instead.
+TEST_F(InvalTest, NonStdExceptionFromCallbackAtCommitDoesNotEscape) {
+  testing::ServerHarness harness;
+  transam::StartTransaction();
+  CacheInvalidateRelcache(kDb, kThrowingRel);
+  ThrowArmed() = true;
+  EXPECT_NO_THROW(transam::CommitTransaction());
+  ThrowArmed() = false;
+  EXPECT_FALSE(transam::IsTransactionActive());
+  Seen().clear();
+  AcceptInvalidationMessages();
+  EXPECT_TRUE(SeenExactly({"reset", "row:3:all", "rel:all"}));
+}
+
+#ifdef KEEL_DEBUG
+TestFlags* hold_flags = nullptr;  // for the captureless after-lock-release hook
+#endif
+
 // V3, V8: the messages are queued before the committer's locks are released, so a backend that
 // waited for one of its locks (LockRelationOid) has them applied once it holds the lock.
 TEST_F(InvalTest, WaiterForLockSeesMessagesWhenItGetsTheLock) {
@@ -205,6 +263,7 @@ TEST_F(InvalTest, WaiterForLockSeesMessagesWhenItGetsTheLock) {
       return 2;
     }
     const bool ok = std::find(Seen().begin(), Seen().end(), "rel:500") != Seen().end();
+    flags->stage.store(1);  // lets the committer go on (its after-lock-release hook)
     transam::CommitTransaction();
     return ok ? 0 : 1;
   });
@@ -212,7 +271,18 @@ TEST_F(InvalTest, WaiterForLockSeesMessagesWhenItGetsTheLock) {
   ASSERT_TRUE(WaitUntil([] {
     return storage::LockNumWaiters(storage::RelationLockTag(kDb.value(), 500)) == 1;
   }));
+#ifdef KEEL_DEBUG
+  // Hold the committer right after its locks are released until the waiter has taken the
+  // lock and looked: were the messages sent after LockReleaseAll, the waiter would look first.
+  hold_flags = flags;
+  transam::TestOnlySetAfterLockReleaseHook(
+      [] { static_cast<void>(WaitUntil([] { return hold_flags->stage.load() == 1; })); });
+#endif
   transam::CommitTransaction();
+#ifdef KEEL_DEBUG
+  transam::TestOnlySetAfterLockReleaseHook(nullptr);
+  EXPECT_EQ(flags->stage.load(), 1);
+#endif
   EXPECT_EQ(harness.Wait(child), 0);
 }
 
