@@ -134,7 +134,11 @@ int CompareTids(storage::ItemPointer a, storage::ItemPointer b) {
   return 0;
 }
 
-// What the comparator needs; one per build.
+// What the comparator needs; one per build. CREATE INDEX's sort sorts in the background (sort
+// S14): CompareRecords may run on the sorter's worker thread while this thread scans the heap,
+// but never on two threads at once, so the scratch buffers are safe; this thread calls
+// CompareKeys itself only after sorter.Finish() (the unique check), when no worker runs. The
+// comparator reads only the records, `keys` (constant during the build) and the scratch.
 struct SortContext {
   const IndexKeyDesc* keys = nullptr;
   int nkeys = 0;

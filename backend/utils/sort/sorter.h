@@ -1,7 +1,7 @@
 // External merge sort of opaque variable-length records (PostgreSQL's tuplesort idea): sorts in
 // memory while the records fit the budget, otherwise writes sorted runs to temporary files and
 // merges them with a heap, in several passes when there are more runs than buffers.
-// Algorithm, memory accounting, invariants S1-S12: backend/utils/sort/README.md.
+// Algorithm, memory accounting, invariants S1-S14: backend/utils/sort/README.md.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +20,10 @@ namespace keel::sort {
 // Orders two records: < 0, 0, > 0 as a sorts before, with, after b. Must be a consistent total
 // preorder (S8). Records carry no alignment (S5): read multi-byte fields with memcpy.
 // May throw keel::Error (the sort is then abandoned; its destructor cleans up).
+// With SortOptions::background_sort it may run on the sorter's worker thread while the caller's
+// thread goes on (S14): it is never called by two threads at once, so it may keep scratch state
+// in *arg, but it must not touch process state the caller may be using meanwhile (buffers,
+// catalog caches, transaction state, logging): read only its records and *arg.
 using SortCompareFn = int (*)(const std::byte* a, size_t a_len, const std::byte* b, size_t b_len,
                               void* arg);
 
@@ -37,6 +41,11 @@ struct SortOptions {
   // Most runs merged at once; 0: as many as the budget has buffers for (S10). Tests set it
   // small to force several merge passes.
   int max_fan_in = 0;
+  // Sort a full batch of records on one worker thread while the caller goes on adding into a
+  // second batch (each batch gets half the budget); runs are still written by the caller (S14).
+  // Ignored by bounded sorts. On for maintenance sorts (CREATE INDEX), off for work_mem sorts
+  // until measured there (README.md S14).
+  bool background_sort = false;
 };
 
 // The budget of a query's sort (ORDER BY, merge join input): work_mem.
@@ -55,8 +64,9 @@ struct SortStats {
 };
 
 // One sort. Single-use: Add every record, Finish, then Next until false.
-// Not thread-safe; not shared between processes. Destroying it at any point closes and removes
-// its temporary files (S1), including after an exception from Add/Finish/Next.
+// Not thread-safe (one caller thread); not shared between processes. Destroying it at any point
+// waits for its worker thread, if any (S14), and closes and removes its temporary files (S1),
+// including after an exception from Add/Finish/Next.
 class Sorter {
  public:
   // `compare` and `arg` are kept (the caller keeps *arg alive for the sorter's life).
@@ -69,7 +79,8 @@ class Sorter {
   // others early and Next stops after k. Requires: before the first Add.
   void SetBoundedLimit(uint64_t k);
 
-  // Copies `record` in. May sort what is in memory and write it as a run (S9).
+  // Copies `record` in. May sort what is in memory and write it as a run (S9), or hand the
+  // batch in memory to the worker thread and write the batch it sorted before (S14).
   // Requires: Finish not called yet; record.size() <= kMaxRecordBytes (1 GiB - 1), else
   // 54000. Throws the temporary file errors of temp_file.h (disk full: 53100), the comparator's
   // errors, and 57014 / 57P01 from the interrupt checks.
@@ -109,11 +120,19 @@ class Sorter {
   };
   class Arena;
   class Merger;
+  class Worker;
 
   [[nodiscard]] size_t MemoryUsed() const;
-  void SortRefs();
+  [[nodiscard]] size_t BatchBytes() const;
+  [[nodiscard]] size_t BatchLimit() const;
+  void SortRefs(std::vector<Ref>& refs);
   void TrimToBound();
   void SpillRun();
+  void WriteRun(std::vector<Ref>& refs, Arena& arena);
+  void HandOff();
+  void StartWorker();
+  void JoinWorker();
+  [[nodiscard]] bool NextInMemory(std::span<const std::byte>* out);
   void MergePass();
 
   const SortCompareFn compare_;
@@ -127,6 +146,13 @@ class Sorter {
   std::unique_ptr<Arena> arena_;
   std::vector<Ref> refs_;
   size_t next_ref_ = 0;  // in-memory result: next index of refs_ to return
+  // S14 (background sorting): the other batch, handed to worker_ to sort (input order: before
+  // arena_/refs_). While worker_ runs, only its thread touches bg_refs_ and the comparator.
+  bool background_ = false;
+  std::unique_ptr<Arena> bg_arena_;
+  std::vector<Ref> bg_refs_;
+  size_t next_bg_ref_ = 0;  // in-memory result of two batches: next index of bg_refs_
+  std::unique_ptr<Worker> worker_;  // the thread sorting bg_refs_, when one runs
   TempFile runs_file_;        // every run of runs_ (one merge generation); opened lazily
   uint64_t runs_file_bytes_ = 0;
   std::vector<Run> runs_;

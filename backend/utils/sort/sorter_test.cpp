@@ -1,6 +1,7 @@
 // The external sort against std::sort: in memory, spilled with many runs and several merge
 // passes, variable and oversized records, duplicates, bounded sorts, and temporary files gone
-// after destruction, errors and interrupts. README.md ("Tests").
+// after destruction, errors and interrupts — every test with and without background sorting
+// (S14), plus background against foreground byte for byte. README.md ("Tests").
 #include "backend/utils/sort/sorter.h"
 
 #include <gtest/gtest.h>
@@ -49,7 +50,8 @@ int CompareKey32(const std::byte* a, size_t, const std::byte* b, size_t, void* a
   return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-class SorterTest : public ::testing::Test {
+// The parameter: SortOptions::background_sort.
+class SorterTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/keel_sort_test_XXXXXX";
@@ -71,6 +73,7 @@ class SorterTest : public ::testing::Test {
     o.memory_budget_bytes = budget;
     o.temp_dir = temp_dir_;
     o.max_fan_in = max_fan_in;
+    o.background_sort = GetParam();
     return o;
   }
 
@@ -103,7 +106,7 @@ class SorterTest : public ::testing::Test {
   std::string temp_dir_;
 };
 
-TEST_F(SorterTest, EmptyInput) {
+TEST_P(SorterTest, EmptyInput) {
   Sorter sorter(CompareInt64, nullptr, Options(64 * 1024));
   sorter.Finish();
   EXPECT_TRUE(DrainInt64(sorter).empty());
@@ -113,14 +116,14 @@ TEST_F(SorterTest, EmptyInput) {
   EXPECT_EQ(TempFileCount(), 0);
 }
 
-TEST_F(SorterTest, OneRecord) {
+TEST_P(SorterTest, OneRecord) {
   Sorter sorter(CompareInt64, nullptr, Options(64 * 1024));
   AddInt64(sorter, -42);
   sorter.Finish();
   EXPECT_EQ(DrainInt64(sorter), std::vector<int64_t>{-42});
 }
 
-TEST_F(SorterTest, InMemoryWhenItFits) {
+TEST_P(SorterTest, InMemoryWhenItFits) {
   std::mt19937_64 rng(1);
   std::vector<int64_t> input(50'000);
   for (int64_t& v : input) v = static_cast<int64_t>(rng());
@@ -140,7 +143,7 @@ TEST_F(SorterTest, InMemoryWhenItFits) {
 
 // The brief's main case: 2 million random int64 through a tiny budget and a fan-in of 3, so
 // there are dozens of initial runs and several merge passes.
-TEST_F(SorterTest, TwoMillionRecordsMultiPassMerge) {
+TEST_P(SorterTest, TwoMillionRecordsMultiPassMerge) {
   constexpr size_t kCount = 2'000'000;
   constexpr size_t kBudget = 1024 * 1024;
   std::mt19937_64 rng(2024);
@@ -174,7 +177,7 @@ TEST_F(SorterTest, TwoMillionRecordsMultiPassMerge) {
   EXPECT_EQ(TempFileCount(), 0);  // S1
 }
 
-TEST_F(SorterTest, VariableLengthAndOversizedRecords) {
+TEST_P(SorterTest, VariableLengthAndOversizedRecords) {
   std::mt19937 rng(7);
   std::vector<std::string> input;
   for (int i = 0; i < 20'000; ++i) {
@@ -201,7 +204,7 @@ TEST_F(SorterTest, VariableLengthAndOversizedRecords) {
   EXPECT_TRUE(out == input);
 }
 
-TEST_F(SorterTest, DuplicatesKeepEveryRecord) {
+TEST_P(SorterTest, DuplicatesKeepEveryRecord) {
   // 200k records on 10 distinct keys, each with a unique payload: every record comes back
   // once, grouped by key.
   std::mt19937 rng(3);
@@ -234,7 +237,7 @@ TEST_F(SorterTest, DuplicatesKeepEveryRecord) {
   EXPECT_TRUE(out == input);
 }
 
-TEST_F(SorterTest, BoundedSortReturnsTheSmallestK) {
+TEST_P(SorterTest, BoundedSortReturnsTheSmallestK) {
   std::mt19937_64 rng(11);
   std::vector<int64_t> input(300'000);
   for (int64_t& v : input) v = static_cast<int64_t>(rng() % 100'000);  // with duplicates
@@ -266,7 +269,7 @@ TEST_F(SorterTest, BoundedSortReturnsTheSmallestK) {
   EXPECT_FALSE(sorter.stats().bounded);
 }
 
-TEST_F(SorterTest, DestructionMidwayRemovesTempFiles) {
+TEST_P(SorterTest, DestructionMidwayRemovesTempFiles) {
   {
     Sorter sorter(CompareInt64, nullptr, Options(64 * 1024, 2));
     for (int64_t v = 0; v < 100'000; ++v) AddInt64(sorter, (v * 7919) % 100'003);
@@ -287,7 +290,7 @@ int ThrowingCompare(const std::byte* a, size_t a_len, const std::byte* b, size_t
   return CompareInt64(a, a_len, b, b_len, nullptr);
 }
 
-TEST_F(SorterTest, ErrorsLeaveNoTempFiles) {
+TEST_P(SorterTest, ErrorsLeaveNoTempFiles) {
   // Count the comparisons of a complete sort, then fail at several points inside it.
   int64_t total = 1'000'000'000;
   const auto run = [&](int64_t* calls_left) {
@@ -314,7 +317,7 @@ TEST_F(SorterTest, ErrorsLeaveNoTempFiles) {
 }
 
 #ifdef KEEL_DEBUG
-TEST_F(SorterTest, DiskFullIsAnErrorAndCleansUp) {
+TEST_P(SorterTest, DiskFullIsAnErrorAndCleansUp) {
   for (const auto kind : {storage::FaultKind::kEnospc, storage::FaultKind::kShortWrite}) {
     storage::TestOnlyInjectFault(kind, "pgsql_tmp", 1);
     try {
@@ -343,7 +346,7 @@ TEST_F(SorterTest, DiskFullIsAnErrorAndCleansUp) {
 }
 #endif
 
-TEST_F(SorterTest, CancelInterruptsALongSort) {
+TEST_P(SorterTest, CancelInterruptsALongSort) {
   Sorter sorter(CompareInt64, nullptr, Options(64 * 1024));
   for (int64_t v = 0; v < 10'000; ++v) AddInt64(sorter, v);
   Interrupts().cancel = 1;  // what SIGINT's handler sets
@@ -356,7 +359,7 @@ TEST_F(SorterTest, CancelInterruptsALongSort) {
   }
 }
 
-TEST_F(SorterTest, RecordTooLarge) {
+TEST_P(SorterTest, RecordTooLarge) {
   Sorter sorter(CompareBytes, nullptr, Options(64 * 1024));
   std::byte one{};
   // The size is checked before any byte is read, so a span claiming 1 GiB is safe here.
@@ -370,7 +373,7 @@ TEST_F(SorterTest, RecordTooLarge) {
 
 // S13: with abbreviated keys (here the top 16 bits of a 4-byte key, so many ties) the order is
 // the comparator's, in memory, spilled and bounded; the comparator sees only the ties in memory.
-TEST_F(SorterTest, AbbreviatedKeysOrderFirstAndFallBackOnTies) {
+TEST_P(SorterTest, AbbreviatedKeysOrderFirstAndFallBackOnTies) {
   std::mt19937_64 rng(13);
   std::vector<uint32_t> input(100'000);
   for (uint32_t& v : input) v = static_cast<uint32_t>(rng());
@@ -405,7 +408,7 @@ TEST_F(SorterTest, AbbreviatedKeysOrderFirstAndFallBackOnTies) {
   }
 }
 
-TEST_F(SorterTest, BudgetsComeFromSettings) {
+TEST_P(SorterTest, BudgetsComeFromSettings) {
   const int saved_work = settings::work_mem_kb;
   const int saved_maint = settings::maintenance_work_mem_kb;
   EXPECT_EQ(WorkMemSortOptions().memory_budget_bytes, size_t{4} * 1024 * 1024);
@@ -420,7 +423,198 @@ TEST_F(SorterTest, BudgetsComeFromSettings) {
   EXPECT_EQ(big.fan_in(), 255);
   Sorter tiny(CompareInt64, nullptr, Options(64 * 1024));
   EXPECT_EQ(tiny.fan_in(), 2);
+  EXPECT_TRUE(MaintenanceSortOptions().background_sort);  // S14: CREATE INDEX
+  EXPECT_FALSE(WorkMemSortOptions().background_sort);
 }
+
+// ---- S14: background sorting ----------------------------------------------------------------
+
+// Tests that set background_sort themselves (the fixture's parameter is not used).
+class BackgroundSortTest : public SorterTest {};
+
+// Records of 8..40 bytes: a 4-byte key with many duplicates, then payload bytes. The comparator
+// orders by the whole byte string (a total order), so the sorted output is unique and the two
+// modes must agree byte for byte; the abbreviation is the key (ties go to the comparator).
+std::vector<std::string> MixedRecords(size_t count, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> input;
+  input.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    std::string s(8 + rng() % 33, '\0');
+    const uint32_t key = static_cast<uint32_t>(rng() % 5000);
+    const uint32_t big_endian = __builtin_bswap32(key);
+    memcpy(s.data(), &big_endian, 4);
+    for (size_t j = 4; j < s.size(); ++j) s[j] = static_cast<char>(rng() % 4);
+    input.push_back(std::move(s));
+  }
+  return input;
+}
+
+// Sorts `input` and returns the output records, concatenated with their lengths.
+std::string SortAll(const std::vector<std::string>& input, SortOptions options,
+                    SortStats* stats = nullptr, bool* in_memory = nullptr) {
+  Sorter sorter(CompareBytes, nullptr, std::move(options));
+  for (const std::string& s : input) {
+    uint32_t key;
+    memcpy(&key, s.data(), 4);
+    sorter.Add({reinterpret_cast<const std::byte*>(s.data()), s.size()},
+               __builtin_bswap32(key));
+  }
+  sorter.Finish();
+  std::string out;
+  std::span<const std::byte> rec;
+  while (sorter.Next(&rec)) {
+    out += std::to_string(rec.size()) + ":";
+    out.append(reinterpret_cast<const char*>(rec.data()), rec.size());
+  }
+  if (stats != nullptr) *stats = sorter.stats();
+  if (in_memory != nullptr) *in_memory = sorter.in_memory();
+  return out;
+}
+
+TEST_F(BackgroundSortTest, BackgroundOutputIsByteIdenticalToForeground) {
+  const std::vector<std::string> input = MixedRecords(300'000, 99);
+  std::vector<std::string> sorted = input;
+  std::sort(sorted.begin(), sorted.end());
+  std::string expect;
+  for (const std::string& s : sorted) expect += std::to_string(s.size()) + ":" + s;
+  // Budgets: everything in one batch, in two batches (between half and all of the budget: still
+  // in memory), many runs with one final merge, many runs with several passes, a tiny budget
+  // (a few records per batch).
+  struct Case {
+    size_t budget;
+    int fan_in;
+  };
+  for (const Case c : {Case{64 << 20, 0}, Case{24 << 20, 0}, Case{1 << 20, 0}, Case{256 << 10, 3},
+                       Case{2048, 0}}) {
+    SCOPED_TRACE(testing::Message() << "budget " << c.budget << " fan-in " << c.fan_in);
+    SortOptions o;
+    o.memory_budget_bytes = c.budget;
+    o.temp_dir = temp_dir_;
+    o.max_fan_in = c.fan_in;
+    SortStats fg_stats;
+    SortStats bg_stats;
+    bool fg_memory = false;
+    bool bg_memory = false;
+    o.background_sort = false;
+    const std::string fg = SortAll(input, o, &fg_stats, &fg_memory);
+    o.background_sort = true;
+    const std::string bg = SortAll(input, o, &bg_stats, &bg_memory);
+    EXPECT_TRUE(fg == expect);
+    EXPECT_TRUE(bg == expect);
+    // The same decision to go to disk: background sorting only halves the batches.
+    EXPECT_EQ(fg_memory, bg_memory);
+    EXPECT_EQ(fg_memory, c.budget >= (24 << 20));
+    EXPECT_LE(bg_stats.peak_memory_bytes, c.budget + 64);  // S9: plus one record at most
+    if (!fg_memory) {
+      EXPECT_GE(bg_stats.initial_runs, 2 * fg_stats.initial_runs - 1);
+      EXPECT_LE(bg_stats.initial_runs, 3 * fg_stats.initial_runs);
+    }
+    EXPECT_EQ(TempFileCount(), 0);
+  }
+}
+
+// Records larger than half the budget (a batch of one) and empty records, in the background.
+TEST_F(BackgroundSortTest, BackgroundWithOversizedRecords) {
+  std::vector<std::string> input = MixedRecords(5000, 5);
+  for (int i = 0; i < 4; ++i) input.push_back(std::string(100 * 1024, static_cast<char>(i)));
+  std::shuffle(input.begin(), input.end(), std::mt19937(1));
+  SortOptions o;
+  o.memory_budget_bytes = 128 * 1024;
+  o.temp_dir = temp_dir_;
+  o.background_sort = false;
+  const std::string fg = SortAll(input, o);
+  o.background_sort = true;
+  EXPECT_TRUE(SortAll(input, o) == fg);
+}
+
+// A comparator failing on the worker thread: the error reaches the caller (from Add or Finish),
+// nothing hangs, no file is left. The calls counter is not atomic: S14 says the comparator never
+// runs on two threads at once (TSan / helgrind check that too).
+TEST_F(BackgroundSortTest, BackgroundComparatorErrorSurfacesOnTheCaller) {
+  int64_t total = 1'000'000'000;
+  const auto run = [&](int64_t* calls_left, int n) {
+    SortOptions o;
+    o.memory_budget_bytes = 64 * 1024;
+    o.temp_dir = temp_dir_;
+    o.background_sort = true;
+    Sorter sorter(ThrowingCompare, calls_left, o);
+    for (int64_t v = 0; v < n; ++v) AddInt64(sorter, (v * 7919) % 60'013);
+    sorter.Finish();
+    std::span<const std::byte> rec;
+    while (sorter.Next(&rec)) {
+    }
+  };
+  run(&total, 60'000);
+  const int64_t comparisons = 1'000'000'000 - total;
+  ASSERT_GT(comparisons, 100'000);
+  for (const int64_t fail_at : {int64_t{1}, int64_t{10}, comparisons / 3, comparisons / 2}) {
+    int64_t calls_left = fail_at;
+    try {
+      run(&calls_left, 60'000);
+      ADD_FAILURE() << "no error at comparison " << fail_at;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.message(), "comparison failed");
+    }
+    EXPECT_EQ(TempFileCount(), 0) << "failed at comparison " << fail_at;
+  }
+  // Failing in the second of two in-memory batches (the one sorted by Finish on the caller).
+  int64_t calls_left = 10;
+  {
+    SortOptions o;
+    o.memory_budget_bytes = 64 * 1024;
+    o.background_sort = true;
+    o.temp_dir = temp_dir_;
+    int64_t count = 1'000'000'000;
+    Sorter counting(ThrowingCompare, &count, o);
+    for (int64_t v = 0; v < 1500; ++v) AddInt64(counting, (v * 7919) % 1511);  // ~47 KB
+    counting.Finish();
+    EXPECT_TRUE(counting.in_memory());
+    calls_left = 1'000'000'000 - count - 3;  // in Finish's sort or Next's merge
+  }
+  try {
+    SortOptions o;
+    o.memory_budget_bytes = 64 * 1024;
+    o.background_sort = true;
+    o.temp_dir = temp_dir_;
+    Sorter sorter(ThrowingCompare, &calls_left, o);
+    for (int64_t v = 0; v < 1500; ++v) AddInt64(sorter, (v * 7919) % 1511);
+    sorter.Finish();
+    std::span<const std::byte> rec;
+    while (sorter.Next(&rec)) {
+    }
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), "comparison failed");
+  }
+}
+
+// Destroyed while the worker sorts a large batch, before Finish and after: joins, no files.
+TEST_F(BackgroundSortTest, BackgroundDestroyedMidway) {
+  for (int stop = 0; stop < 3; ++stop) {
+    {
+      SortOptions o;
+      o.memory_budget_bytes = 8 << 20;
+      o.temp_dir = temp_dir_;
+      o.background_sort = true;
+      Sorter sorter(CompareInt64, nullptr, o);
+      // 400k records of 32 accounted bytes: batches of 4 MB = 131072 records, 3 hand-offs.
+      const int64_t n = stop == 0 ? 140'000 : 400'000;
+      for (int64_t v = 0; v < n; ++v) AddInt64(sorter, (v * 7919) % 400'009);
+      if (stop == 2) {
+        sorter.Finish();
+        std::span<const std::byte> rec;
+        ASSERT_TRUE(sorter.Next(&rec));
+      }
+    }
+    EXPECT_EQ(TempFileCount(), 0) << "stop " << stop;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, SorterTest, ::testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "Background" : "Foreground");
+                         });
 
 }  // namespace
 }  // namespace keel::sort
