@@ -2,9 +2,12 @@
 // scanning the index against a snapshot, and the heap as a model. Test-only; README.md ("Tests").
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -87,6 +90,37 @@ struct Int8Table {
       out.insert(DatumGetInt64(HeapGetAttr(desc, v.header, v.size, 0, &isnull)));
     }
     return out;
+  }
+
+  // One round of a scanner racing writers: in a new REPEATABLE READ transaction, scans
+  // [lo, hi) ([lo, hi] with `hi_inclusive`; everything when `whole`) in `dir` and compares the
+  // keys, in key order, with a heap scan of the same snapshot. Returns how many heap rows the
+  // snapshot saw (all of them, not just the range), or nullopt after printing the mismatch (an
+  // out-of-order index result is one). `who` labels the message.
+  std::optional<size_t> ScanRoundMatchesHeap(int64_t lo, int64_t hi, bool hi_inclusive, bool whole,
+                                             ScanDirection dir, const char* who) const {
+    transam::StartTransaction(transam::IsolationLevel::kRepeatableRead);
+    const transam::Snapshot& snap = transam::GetTransactionSnapshot();
+    std::vector<BtScanKey> keys;
+    if (!whole) {
+      keys = {{0, BtStrategy::kGreaterEqual, Int64GetDatum(lo)},
+              {0, hi_inclusive ? BtStrategy::kLessEqual : BtStrategy::kLess, Int64GetDatum(hi)}};
+    }
+    std::vector<int64_t> got = IndexScanVisible(snap, keys, dir);
+    if (dir == ScanDirection::kBackward) std::reverse(got.begin(), got.end());
+    const std::multiset<int64_t> visible = HeapVisible(snap);
+    std::vector<int64_t> want;
+    for (int64_t k : visible) {
+      if (whole || (k >= lo && (hi_inclusive ? k <= hi : k < hi))) want.push_back(k);
+    }
+    transam::CommitTransaction();
+    if (got != want) {
+      fprintf(stderr, "%s (%s): index %zu rows, heap %zu rows%s\n", who,
+              dir == ScanDirection::kForward ? "forward" : "backward", got.size(), want.size(),
+              std::is_sorted(got.begin(), got.end()) ? "" : ", index rows out of order");
+      return std::nullopt;
+    }
+    return visible.size();
   }
 
   BtVerifyOptions VerifyWithHeap() const {
