@@ -128,12 +128,6 @@ storage::ItemPointer RecordTid(const std::byte* rec) {
   return {BlockNumber(block), offset};
 }
 
-int CompareTids(storage::ItemPointer a, storage::ItemPointer b) {
-  if (a < b) return -1;
-  if (b < a) return 1;
-  return 0;
-}
-
 // What the comparator needs; one per build. CREATE INDEX's sort sorts in the background (sort
 // S14): CompareRecords may run on the sorter's worker thread while this thread scans the heap,
 // but never on two threads at once, so the scratch buffers are safe; this thread calls
@@ -169,20 +163,10 @@ struct SortContext {
       if (ra == rb) return 0;
       return (ra < rb) != keys->keys[0].descending ? -1 : 1;
     }
-    std::memcpy(scratch_a.bytes, a, a_len);
+    std::memcpy(scratch_a.bytes, a, a_len);  // records are unaligned (sort S5)
     std::memcpy(scratch_b.bytes, b, b_len);
-    const auto* ta = reinterpret_cast<const IndexTupleHeader*>(scratch_a.bytes);
-    const auto* tb = reinterpret_cast<const IndexTupleHeader*>(scratch_b.bytes);
-    Datum va[kIndexMaxKeys], vb[kIndexMaxKeys];
-    bool na[kIndexMaxKeys], nb[kIndexMaxKeys];
-    const size_t n = static_cast<size_t>(nkeys);
-    IndexDeformTuple(*keys->tupdesc, ta, std::span<Datum>(va, n), std::span<bool>(na, n));
-    IndexDeformTuple(*keys->tupdesc, tb, std::span<Datum>(vb, n), std::span<bool>(nb, n));
-    for (size_t i = 0; i < n; ++i) {
-      const int32_t c = IndexCompareColumn(keys->keys[i], va[i], na[i], vb[i], nb[i]);
-      if (c != 0) return c;
-    }
-    return 0;
+    return CompareKeyColumns(*keys, reinterpret_cast<const IndexTupleHeader*>(scratch_a.bytes),
+                             reinterpret_cast<const IndexTupleHeader*>(scratch_b.bytes));
   }
 };
 

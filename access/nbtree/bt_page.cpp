@@ -67,15 +67,6 @@ void MakeKeyFromTuple(const IndexKeyDesc& keys, const IndexTupleHeader* tuple, b
   out->tid = with_tid ? LeafTid(tuple, 0) : storage::ItemPointer{};
 }
 
-namespace {
-
-int32_t CompareTids(storage::ItemPointer a, storage::ItemPointer b) {
-  if (a < b) return -1;
-  if (b < a) return 1;
-  return 0;
-}
-
-}  // namespace
 
 int32_t CompareKeyToItem(const IndexKeyDesc& keys, const SearchKey& key, storage::Page page,
                          storage::OffsetNumber off) {

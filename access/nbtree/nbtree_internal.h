@@ -85,6 +85,12 @@ inline constexpr storage::OffsetNumber kHighKey = 1;
 // A fresh B+tree page.
 void InitPage(storage::Page page, uint32_t level, uint16_t flags);
 
+// Two heap tids in BT1's order (block, then offset): < 0, 0, > 0.
+[[nodiscard]] inline int32_t CompareTids(storage::ItemPointer a, storage::ItemPointer b) {
+  if (a < b) return -1;
+  if (b < a) return 1;
+  return 0;
+}
 // The heap tid a tuple is ordered by: a leaf entry's own, a pivot's trailing one (invalid for
 // the minus-infinity item or a pivot without one).
 [[nodiscard]] storage::ItemPointer SortTid(const IndexTupleHeader* tuple, bool is_pivot);
