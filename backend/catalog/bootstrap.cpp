@@ -12,6 +12,7 @@
 #include "backend/catalog/catalog_defs.h"
 #include "backend/catalog/catalog_relation.h"
 #include "backend/catalog/catalog_values.h"
+#include "backend/catalog/catalog_write.h"
 #include "backend/utils/error/error.h"
 
 namespace keel::catalog {
@@ -59,7 +60,6 @@ class Bootstrapper {
       : options_(options), create_shared_(create_shared) {}
 
   BootstrapResult Run() {
-    cid_ = transam::GetCurrentCommandId(true);
     for (const CatalogDef& def : AllCatalogs()) CreateStorage(def);  // C7
     for (const CatalogDef& def : AllCatalogs()) {
       if (def.shared && !create_shared_) continue;
@@ -86,20 +86,7 @@ class Bootstrapper {
 
   // Inserts one row into the catalog's heap and an entry into each of its indexes (C13).
   void Insert(const CatalogRelation& cat, const CatalogRowBuilder& row) {
-    access::HeapTuple tuple = row.Form();  // C11
-    const storage::ItemPointer tid = access::TableAmOf(cat.rel).Insert(cat.rel, tuple, cid_);
-    for (const auto& idx : cat.indexes) {
-      std::vector<access::Datum> values;
-      std::unique_ptr<bool[]> isnull = std::make_unique<bool[]>(idx->heap_columns.size());
-      for (size_t k = 0; k < idx->heap_columns.size(); ++k) {
-        const size_t col = static_cast<size_t>(idx->heap_columns[k]);
-        values.push_back(row.values()[col]);
-        isnull[k] = row.isnull()[col];
-      }
-      (void)access::IndexAmOf(idx->index)
-          .Insert(idx->index, values, std::span<const bool>(isnull.get(), values.size()), tid,
-                  cat.rel, idx->index.unique ? access::UniqueCheck::kYes : access::UniqueCheck::kNo);
-    }
+    (void)CatalogInsert(cat, row);
     ++result_.rows[cat.def->oid];
   }
 
@@ -341,7 +328,6 @@ class Bootstrapper {
 
   const BootstrapOptions& options_;
   const bool create_shared_;
-  CommandId cid_;
   BootstrapResult result_;
 };
 

@@ -266,6 +266,15 @@ CatalogRowBuilder& CatalogRowBuilder::Null(std::string_view col) {
   return *this;
 }
 
+CatalogRowBuilder& CatalogRowBuilder::From(const access::HeapTuple& row) {
+  rows_.push_back(row);  // by-reference values point into this copy
+  const access::HeapTuple& copy = rows_.back();
+  access::HeapDeformTuple(desc_, copy.header(), copy.size(), values_,
+                          std::span<bool>(isnull_.get(), values_.size()));
+  std::fill(set_.begin(), set_.end(), true);
+  return *this;
+}
+
 void CatalogRowBuilder::Check() const {
   for (size_t i = 0; i < def_.columns.size(); ++i) {
     if (def_.columns[i].not_null && isnull_[i]) {  // C11

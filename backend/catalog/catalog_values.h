@@ -63,6 +63,10 @@ class CatalogRowBuilder {
   // Any by-reference value already encoded (arrays).
   CatalogRowBuilder& Bytes(std::string_view col, std::vector<std::byte> v);
   CatalogRowBuilder& Null(std::string_view col);
+  // Every column from an existing row of this catalog (for an update: set the changed columns
+  // afterwards). The builder keeps its own copy of the row's bytes. Throws what
+  // HeapDeformTuple throws.
+  CatalogRowBuilder& From(const access::HeapTuple& row);
 
   // The values so far (catalog column order). Requires: Check() passed for index use.
   [[nodiscard]] std::span<const access::Datum> values() const { return values_; }
@@ -82,6 +86,7 @@ class CatalogRowBuilder {
   std::unique_ptr<bool[]> isnull_;
   std::vector<bool> set_;
   std::deque<std::vector<std::byte>> owned_;  // deque: element addresses stay put
+  std::deque<access::HeapTuple> rows_;         // From(): the deformed rows' bytes
 };
 
 }  // namespace keel::catalog

@@ -1,0 +1,33 @@
+// Changing catalog rows: heap insert / update / delete plus the entries of every catalog index,
+// under the transaction's current command id. Everything catalog DDL writes goes through here,
+// so the indexes always match the heap (C13). README.md ("Writing catalogs").
+#pragma once
+
+#include "access/heap/heap_tuple.h"
+#include "backend/catalog/catalog_relation.h"
+#include "backend/catalog/catalog_values.h"
+#include "storage/page/item_pointer.h"
+
+namespace keel::catalog {
+
+// Inserts `row` and its index entries (unique indexes checked: 23505 on a duplicate key).
+// Returns the new row's tid.
+// Requires: an active, non-failed transaction; the caller holds the lock that serialises
+// writers of this kind of object (PostgreSQL's rules: e.g. the relation's lock for its
+// pg_attribute rows) and RowExclusiveLock on the catalog if it locks catalogs at all.
+storage::ItemPointer CatalogInsert(const CatalogRelation& cat, const CatalogRowBuilder& row);
+
+// Replaces the row version at `tid` by `row` (a new version; every index gets an entry for it
+// unless the heap kept it on the same HOT chain with no indexed column changed).
+// Requires: as CatalogInsert; `tid` is a version this transaction's latest snapshot sees.
+// Throws XX000 "tuple concurrently updated" when another transaction changed or deleted it
+// (PostgreSQL's simple_heap_update), XX000 "tuple already updated by self" when an earlier
+// command of this transaction did.
+storage::ItemPointer CatalogUpdate(const CatalogRelation& cat, storage::ItemPointer tid,
+                                   const CatalogRowBuilder& row);
+
+// Deletes the row version at `tid`. Requires and throws as CatalogUpdate ("tuple concurrently
+// deleted"). Index entries stay until VACUUM (they point at a dead version).
+void CatalogDelete(const CatalogRelation& cat, storage::ItemPointer tid);
+
+}  // namespace keel::catalog
