@@ -91,6 +91,17 @@ inline constexpr SqlState kActiveSqlTransaction{"25001"};
 inline constexpr SqlState kNoActiveSqlTransaction{"25P01"};
 inline constexpr SqlState kInFailedSqlTransaction{"25P02"};
 inline constexpr SqlState kInvalidSavepointSpecification{"3B001"};
+// Added for backend/catalog dependency / namespace / object addresses and backend/commands
+// (schemas, comments).
+inline constexpr SqlState kDependentObjectsStillExist{"2BP01"};
+inline constexpr SqlState kInvalidSchemaName{"3F000"};
+inline constexpr SqlState kDuplicateSchema{"42P06"};
+inline constexpr SqlState kReservedName{"42939"};
+inline constexpr SqlState kUndefinedTable{"42P01"};
+inline constexpr SqlState kUndefinedColumn{"42703"};
+inline constexpr SqlState kUndefinedFunction{"42883"};
+inline constexpr SqlState kInvalidTableDefinition{"42P16"};
+inline constexpr SqlState kStatementTooComplex{"54001"};
 }  // namespace sqlstate
 
 }  // namespace keel
