@@ -1,10 +1,12 @@
 // The command loop of an established session. Until the SQL engine lands every statement
 // is answered with 0A000; the framing of every v3 message is already exact (README: T4).
+// Each command first takes in other backends' committed catalog changes (README: T7).
 #include <string>
 
 #include "backend/protocol/backend_messages.h"
 #include "backend/protocol/message.h"
 #include "backend/tcop/session.h"
+#include "backend/utils/cache/inval.h"
 #include "backend/utils/error/format.h"
 #include "backend/utils/error/log.h"
 #include "backend/utils/init/interrupts.h"
@@ -47,6 +49,11 @@ bool IsExtendedProtocolMessage(char type) {
   return type == 'P' || type == 'B' || type == 'D' || type == 'E' || type == 'C';
 }
 
+// Messages that run (part of) a command: they may read the catalogs.
+bool IsCommandMessage(char type) {
+  return type == 'Q' || type == 'F' || IsExtendedProtocolMessage(type);
+}
+
 }  // namespace
 
 void Session::HandleSimpleQuery(const std::string& body) {
@@ -76,6 +83,9 @@ void Session::RunCommandLoop() {
       protocol::ClientConnection::Message message = connection_.ReadMessage();
       type = message.type;
       if (skip_until_sync && type != 'S' && type != 'X') continue;
+      // T7: the caches forget what other backends' committed catalog changes made stale, so
+      // this command sees them (PostgreSQL does it at the start of each transaction command).
+      if (IsCommandMessage(type)) (void)cache::AcceptInvalidationMessages();
       switch (type) {
         case 'Q':
           send_ready = true;

@@ -9,11 +9,13 @@
 #include <cstring>
 #include <variant>
 
+#include "access/transam/xact.h"
 #include "backend/protocol/auth/hba.h"
 #include "backend/protocol/auth/password_file.h"
 #include "backend/protocol/backend_messages.h"
 #include "backend/protocol/client_auth.h"
 #include "backend/protocol/startup.h"
+#include "backend/utils/cache/inval.h"
 #include "backend/utils/config/config.h"
 #include "backend/utils/config/settings.h"
 #include "backend/utils/error/format.h"
@@ -24,6 +26,7 @@
 #include "storage/ipc/latch.h"
 #include "storage/ipc/proc_array.h"
 #include "storage/ipc/process_context.h"
+#include "storage/ipc/sinval.h"
 
 namespace keel::tcop {
 namespace {
@@ -72,6 +75,12 @@ void Session::WaitForSocket(int fd, bool for_write) {
   for (;;) {
     storage::ResetLatch(storage::MyLatch());
     CheckForInterrupts(/*cancel_allowed=*/false);
+    // T7: idle between transactions and asked to catch up with the invalidation queue (a
+    // writer set our latch, storage/ipc Q6): read it now, before we fall behind and are reset.
+    if (!for_write && established_at_ && !transam::IsTransactionActive() &&
+        storage::SInvalCatchupPending()) {
+      (void)cache::AcceptInvalidationMessages();
+    }
     PendingInterrupts& pending = Interrupts();
     if (pending.reload) {
       pending.reload = 0;

@@ -332,4 +332,13 @@ int PendingInvalidationCount() {
   return static_cast<int>(n);
 }
 
+std::vector<SharedInvalidationMessage> PendingInvalidationMessages() {
+  std::vector<SharedInvalidationMessage> out;
+  for (const LevelMessages& level : Levels()) {
+    out.insert(out.end(), level.prior.begin(), level.prior.end());
+    out.insert(out.end(), level.current.begin(), level.current.end());
+  }
+  return out;
+}
+
 }  // namespace keel::cache

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "storage/common/ids.h"
 #include "storage/ipc/sinval.h"
@@ -69,5 +70,8 @@ int AcceptInvalidationMessages();
 
 // Messages registered in the current transaction (all levels), for tests and diagnostics.
 [[nodiscard]] int PendingInvalidationCount();
+// The same messages, outermost level first, each level's applied ones (earlier commands) before
+// the current command's, in registration order.
+[[nodiscard]] std::vector<storage::SharedInvalidationMessage> PendingInvalidationMessages();
 
 }  // namespace keel::cache
