@@ -32,6 +32,7 @@
 #include "storage/ipc/sinval.h"
 #include "storage/ipc/shmem.h"
 #include "storage/lmgr/lock.h"
+#include "storage/smgr/database_dir.h"
 #include "storage/sync/sync.h"
 
 namespace keel::postmaster {
@@ -91,6 +92,7 @@ void RegisterBuiltins() {
   transam::RegisterMultiXactRmgr();
   access::RegisterHeapRmgrs();
   access::nbtree::RegisterBtreeRmgr();
+  storage::RegisterDatabaseRmgr();  // CREATE DATABASE's directory copy
   // IX4: every process that can open an index (forked from the postmaster, or a harness /
   // embedded process that calls this) knows btree.
   access::nbtree::RegisterBtreeIndexAm();

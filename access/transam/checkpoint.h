@@ -29,7 +29,10 @@ void CheckpointerShmemInit();
 void CreateCheckpoint(uint32_t flags);
 
 // Any process: asks the checkpointer for a checkpoint; with kCheckpointWait, returns only after
-// one that started after the request has completed (throws if it failed).
+// one that started after the request has completed (throws if it failed). In a process without
+// a postmaster (standalone, the test harness) it runs CreateCheckpoint itself (K10) and throws
+// what that throws; under a postmaster whose checkpointer is not registered (yet) it throws
+// 55006 "checkpoint request failed".
 void RequestCheckpoint(uint32_t flags);
 
 // --- checkpointer side ---

@@ -83,6 +83,7 @@ void StartupXlog() {
   SetNextTransactionId(
       TransactionId(std::max<uint64_t>(control.next_xid, kFirstNormalTransactionId)));
   SetOldestClogXid(TransactionId(control.oldest_xid));
+  SetNextObjectId(Oid(control.next_oid));  // O4
   SetNextMultiXact(MultiXactId(control.next_multi), control.next_multi_offset);  // M5
   if (control.checkpoint_lsn == 0) {
     BootstrapWal(control);
@@ -94,6 +95,7 @@ void StartupXlog() {
   Lsn redo(checkpoint.redo_lsn);
   Lsn checkpoint_lsn(control.checkpoint_lsn);
   SetNextTransactionId(TransactionId(checkpoint.next_xid));  // X2
+  SetNextObjectId(Oid(checkpoint.next_oid));  // O4: NEXTOID records after the redo pointer follow
   SetNextMultiXact(MultiXactId(checkpoint.next_multi), checkpoint.next_multi_offset);  // M5
 
   // R3: a clean stop leaves a shutdown checkpoint whose redo pointer is itself: nothing to do.

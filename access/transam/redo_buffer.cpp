@@ -2,12 +2,18 @@
 // for a re-initialising record, or read and compared by LSN. See README.md ("Redo", W4).
 #include "access/transam/redo_buffer.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "access/transam/wal_record.h"
 #include "backend/utils/error/error.h"
+#include "backend/utils/error/format.h"
 #include "backend/utils/error/log.h"
 #include "storage/buffer/bufmgr.h"
+#include "storage/file/file_io.h"
 #include "storage/page/page.h"
 #include "storage/smgr/smgr.h"
 
@@ -17,7 +23,7 @@ namespace {
 // The fork exists and has at least block + 1 blocks afterwards (zero blocks appended), as the
 // WAL says it had when the record was written.
 void EnsureBlockExists(const DecodedBlockRef& ref) {
-  storage::SmgrCreate(ref.rel, ref.fork, /*is_redo=*/true);
+  CreateForkForRedo(ref.rel, ref.fork);
   const BlockNumber nblocks = storage::SmgrNBlocks(ref.rel, ref.fork);
   if (nblocks <= ref.block) {
     storage::SmgrZeroExtend(ref.rel, ref.fork, nblocks,
@@ -27,6 +33,20 @@ void EnsureBlockExists(const DecodedBlockRef& ref) {
 }
 
 }  // namespace
+
+void CreateForkForRedo(const RelFileLocator& rel, ForkNumber fork) {
+  if (rel.db != kInvalidOid) {
+    const std::string dir = Format("base/%u", rel.db.value());
+    if (::mkdir(dir.c_str(), 0700) == 0) {
+      Log(Severity::kDebug1, "re-created directory \"%s\" for redo", dir.c_str());
+    } else if (errno != EEXIST) {
+      throw Error(storage::FileAccessSqlState(errno),
+                  Format("could not create directory \"%s\": %s", dir.c_str(),
+                         ErrnoText(errno).c_str()));
+    }
+  }
+  storage::SmgrCreate(rel, fork, /*is_redo=*/true);
+}
 
 RedoAction ReadBufferForRedo(const DecodedRecord& record, uint8_t block_id,
                              storage::Buffer* buffer) {

@@ -20,4 +20,10 @@ enum class RedoAction : uint8_t {
 [[nodiscard]] RedoAction ReadBufferForRedo(const DecodedRecord& record, uint8_t block_id,
                                            storage::Buffer* buffer);
 
+// Redo's way to create a fork (an existing file is fine): when the database directory is gone
+// — the database was dropped later in the log and removed before the crash (D9) — it is
+// created again first, as PostgreSQL's TablespaceCreateDbspace does in redo; the later
+// commit record of the drop removes it once more.
+void CreateForkForRedo(const RelFileLocator& rel, ForkNumber fork);
+
 }  // namespace keel::transam

@@ -19,7 +19,8 @@ enum class RmgrId : uint8_t {
   kHeap2 = 6,     // heap pruning, vacuum, visibility-map set, multi-insert (heap_wal.h)
   kMultiXact = 7, // multixact creation (multixact.h)
   kBtree = 8,     // B+tree index insert, split, new root, vacuum (access/nbtree/README.md)
-  // 9..239: table AM, index AMs, transactions, ... as later issues add them
+  kDatabase = 9,  // database directory copy (storage/smgr/database_dir.h)
+  // 10..239: table AM, index AMs, transactions, ... as later issues add them
   kTest = 250,    // the crash torture test's resource manager (tests/)
 };
 inline constexpr int kMaxRmgrs = 256;

@@ -1,6 +1,7 @@
 // Transaction ids and their fate: assigning new 64-bit xids (never wrapping), the shared
 // "latest completed" state snapshots are built from, and whether an xid committed, aborted or
-// is still running. Shared structure and invariants X1-X9: README.md ("Transactions").
+// is still running; and the cluster-wide object id counter. Shared structure and invariants
+// X1-X9, O1-O6: README.md ("Transactions", "The oid counter").
 #pragma once
 
 #include <cstddef>
@@ -58,6 +59,27 @@ void SetOldestClogXid(TransactionId xid);
 // every proc's xmin and xid (and prepared transactions). Tuples deleted by a committed xid
 // below this are dead to everyone (VACUUM's horizon). Takes no lock.
 [[nodiscard]] TransactionId GetOldestXmin();
+
+// --- the oid counter (O1-O6) -----------------------------------------------------------------
+// Oids are reserved by WAL in blocks of this many (PostgreSQL's VAR_OID_PREFETCH).
+inline constexpr uint32_t kOidPrefetch = 8192;
+// The first oid the counter hands out, and where it restarts after 2^32 - 1 (PostgreSQL's
+// FirstNormalObjectId; lower oids belong to the catalog bootstrap).
+inline constexpr uint32_t kFirstNormalOid = 16384;
+
+// PostgreSQL's GetNewObjectId: the next oid of the cluster-wide counter, >= kFirstNormalOid.
+// Unique until the counter wraps past 2^32 - 1 (then it restarts at kFirstNormalOid; callers
+// that need uniqueness in a catalog use catalog::GetNewOidWithIndex). Before handing out an oid
+// that no NEXTOID record covers yet, it inserts and flushes one reserving the next
+// kOidPrefetch (O2), so no oid handed out is handed out again after a crash.
+// Requires: shared state attached, WAL insertion possible (not during redo); no LWLock held.
+// Takes the oid generation LWLock. A WAL failure inside is a PANIC.
+[[nodiscard]] Oid GetNewObjectId();
+// The first oid no NEXTOID record has reserved yet: what a checkpoint records (O3). Any process.
+[[nodiscard]] Oid ReadNextUnreservedObjectId();
+// The startup process (from the control file, then the checkpoint record) and redo of NEXTOID
+// and shutdown checkpoints: the counter continues at `next` with nothing reserved (O4).
+void SetNextObjectId(Oid next);
 
 inline constexpr TransactionId kBootstrapTransactionId{1};
 inline constexpr TransactionId kFrozenTransactionId{2};

@@ -32,6 +32,10 @@ struct TransamShared {
   std::atomic<uint64_t> completion_count;
   // X6: the highest xid that has completed (committed or aborted); inside a bracket.
   std::atomic<uint64_t> latest_completed_xid;
+  // O1: serialises oid assignment with the NEXTOID record it may need.
+  storage::LwLock oid_gen_lock;
+  uint32_t next_oid;   // guarded by oid_gen_lock: the next oid to hand out
+  uint32_t oid_count;  // guarded by oid_gen_lock: oids from next_oid on that WAL has reserved
 };
 static_assert(std::is_standard_layout_v<TransamShared> &&
               std::is_trivially_destructible_v<TransamShared>);

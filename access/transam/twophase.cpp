@@ -17,6 +17,8 @@
 
 #include "access/transam/clog.h"
 #include "access/transam/commit_ts.h"
+#include "access/transam/pending_deletes.h"
+#include "access/transam/pending_deletes_internal.h"
 #include "access/transam/subtrans.h"
 #include "access/transam/transam.h"
 #include "access/transam/transam_internal.h"
@@ -169,24 +171,33 @@ bool ReadStateFile(const std::string& path, TwoPhaseState* out, std::string* why
 }
 
 std::vector<std::byte> BuildStateData(const GlobalXact& gx, std::span<const TransactionId> subxids,
-                                      const std::vector<storage::HeldLock>& locks) {
+                                      const std::vector<storage::HeldLock>& locks,
+                                      std::span<const RelFileLocator> commit_rels,
+                                      std::span<const RelFileLocator> abort_rels) {
   TwoPhaseStateHeader header{};
   header.magic = kTwoPhaseMagic;
   header.num_subxids = static_cast<uint32_t>(subxids.size());
   header.xid = gx.xid;
   header.prepared_at_us = gx.prepared_at_us;
   header.num_locks = static_cast<uint32_t>(locks.size());
+  header.num_commit_rels = static_cast<uint32_t>(commit_rels.size());
+  header.num_abort_rels = static_cast<uint32_t>(abort_rels.size());
   std::memcpy(header.gid, gx.gid, kGidBytes);
   std::memcpy(header.owner, gx.owner, kTwoPhaseNameBytes);
   std::memcpy(header.database, gx.database, kTwoPhaseNameBytes);
-  std::vector<std::byte> data(sizeof(header) + subxids.size_bytes() +
-                              locks.size() * sizeof(storage::HeldLock));
+  const size_t lock_bytes = locks.size() * sizeof(storage::HeldLock);
+  std::vector<std::byte> data(sizeof(header) + subxids.size_bytes() + lock_bytes +
+                              commit_rels.size_bytes() + abort_rels.size_bytes());
   std::byte* p = data.data();
   std::memcpy(p, &header, sizeof(header));
   p += sizeof(header);
   if (!subxids.empty()) std::memcpy(p, subxids.data(), subxids.size_bytes());
   p += subxids.size_bytes();
-  if (!locks.empty()) std::memcpy(p, locks.data(), locks.size() * sizeof(storage::HeldLock));
+  if (!locks.empty()) std::memcpy(p, locks.data(), lock_bytes);
+  p += lock_bytes;
+  if (!commit_rels.empty()) std::memcpy(p, commit_rels.data(), commit_rels.size_bytes());
+  p += commit_rels.size_bytes();
+  if (!abort_rels.empty()) std::memcpy(p, abort_rels.data(), abort_rels.size_bytes());
   return data;
 }
 
@@ -294,7 +305,8 @@ bool ParseTwoPhaseState(std::span<const std::byte> data, TwoPhaseState* out) {
   std::memcpy(&out->header, data.data(), sizeof(TwoPhaseStateHeader));
   const TwoPhaseStateHeader& h = out->header;
   const size_t expected = sizeof(TwoPhaseStateHeader) + size_t{h.num_subxids} * sizeof(uint64_t) +
-                          size_t{h.num_locks} * sizeof(storage::HeldLock);
+                          size_t{h.num_locks} * sizeof(storage::HeldLock) +
+                          (size_t{h.num_commit_rels} + h.num_abort_rels) * sizeof(RelFileLocator);
   if (h.magic != kTwoPhaseMagic || data.size() != expected ||
       !TransactionIdIsNormal(TransactionId(h.xid)) || h.gid[kGidBytes - 1] != '\0' ||
       h.owner[kTwoPhaseNameBytes - 1] != '\0' || h.database[kTwoPhaseNameBytes - 1] != '\0') {
@@ -310,6 +322,16 @@ bool ParseTwoPhaseState(std::span<const std::byte> data, TwoPhaseState* out) {
   p += size_t{h.num_subxids} * sizeof(uint64_t);
   out->locks.resize(h.num_locks);
   if (h.num_locks > 0) std::memcpy(out->locks.data(), p, h.num_locks * sizeof(storage::HeldLock));
+  p += size_t{h.num_locks} * sizeof(storage::HeldLock);
+  out->commit_rels.resize(h.num_commit_rels);
+  if (h.num_commit_rels > 0) {
+    std::memcpy(out->commit_rels.data(), p, h.num_commit_rels * sizeof(RelFileLocator));
+  }
+  p += size_t{h.num_commit_rels} * sizeof(RelFileLocator);
+  out->abort_rels.resize(h.num_abort_rels);
+  if (h.num_abort_rels > 0) {
+    std::memcpy(out->abort_rels.data(), p, h.num_abort_rels * sizeof(RelFileLocator));
+  }
   return true;
 }
 
@@ -322,6 +344,15 @@ std::string DescribeTwoPhaseState(std::span<const std::byte> data) {
   if (!state.subxids.empty()) {
     text += "; subxacts:";
     for (TransactionId xid : state.subxids) text += Format(" %" PRIu64, xid.value());
+  }
+  // pg_waldump's "; rels(commit): ...; rels(abort): ..." (database directories included).
+  if (!state.commit_rels.empty()) {
+    text += "; rels(commit):";
+    for (const RelFileLocator& rel : state.commit_rels) text += " " + PendingDeletePath(rel);
+  }
+  if (!state.abort_rels.empty()) {
+    text += "; rels(abort):";
+    for (const RelFileLocator& rel : state.abort_rels) text += " " + PendingDeletePath(rel);
   }
   return text;
 }
@@ -369,11 +400,13 @@ void CancelGlobalTransactionReservation(int entry) noexcept {
   ClearEntry(Entry(entry));
 }
 
-void PrepareGlobalTransaction(int entry, TransactionId xid,
-                              std::span<const TransactionId> subxids) {
+void PrepareGlobalTransaction(int entry, TransactionId xid, std::span<const TransactionId> subxids,
+                              std::span<const RelFileLocator> commit_rels,
+                              std::span<const RelFileLocator> abort_rels) {
   // Everything that can fail for ordinary reasons happens before the record.
   const std::vector<storage::HeldLock> locks = storage::LockListHeldByMe();
-  const std::vector<std::byte> data = BuildStateData(Entry(entry), subxids, locks);
+  const std::vector<std::byte> data =
+      BuildStateData(Entry(entry), subxids, locks, commit_rels, abort_rels);
   WalRecordBuilder wal;
   wal.Reserve(data.size());
 
@@ -424,7 +457,9 @@ void FinishPreparedTransaction(std::string_view gid, bool commit) {
   me->delay_checkpoint.fetch_add(1);
   const uint8_t info = commit ? kXactCommitPrepared : kXactAbortPrepared;
   const int64_t time_us = NowUs();
-  const Lsn end = LogXactRecord(info, xid, time_us, state.subxids);
+  // D7: the record names the storage its outcome removes, so redo removes it too (D8).
+  const std::vector<RelFileLocator>& rels = commit ? state.commit_rels : state.abort_rels;
+  const Lsn end = LogXactRecord(info, xid, time_us, state.subxids, rels);
   try {
     WalFlush(end);
     RunTestHook();
@@ -439,6 +474,8 @@ void FinishPreparedTransaction(std::string_view gid, bool commit) {
   } catch (const std::exception& e) {
     Panic("could not finish prepared transaction %" PRIu64 ": %s", xid.value(), e.what());
   }
+  // D4/D7: after the durable record, inside the delay bracket (T5), locks still held.
+  DropStorageNow(rels);
   me->delay_checkpoint.fetch_add(1);
 
   // X7/X8 as for a commit: out of the proc array first, then the locks go.

@@ -1,8 +1,10 @@
 // The xid generator and the shared transaction state: assigning xids (X1, X3, X4), keeping
-// next_xid across restarts (X2). README.md ("Transactions").
+// next_xid across restarts (X2); the oid counter (O1-O6). README.md ("Transactions", "The oid
+// counter").
 #include <unistd.h>
 
 #include <atomic>
+#include <exception>
 
 #include "access/transam/clog.h"
 #include "access/transam/commit_ts.h"
@@ -10,6 +12,9 @@
 #include "access/transam/subtrans.h"
 #include "access/transam/transam.h"
 #include "access/transam/transam_internal.h"
+#include "access/transam/wal.h"
+#include "access/transam/wal_record.h"
+#include "access/transam/wal_xlog.h"
 #include "access/transam/xact.h"
 #include "backend/utils/error/error.h"
 #include "backend/utils/init/process_exit.h"
@@ -59,6 +64,10 @@ void TransamShmemInit() {
     transam_shared->oldest_clog_xid.store(kFirstNormalXid, std::memory_order_relaxed);
     transam_shared->completion_count.store(0, std::memory_order_relaxed);
     transam_shared->latest_completed_xid.store(kFirstNormalXid - 1, std::memory_order_relaxed);
+    // O4: until the startup process sets it from the control file / checkpoint.
+    transam_shared->oid_gen_lock.Init(storage::lwtranche::kMain);
+    transam_shared->next_oid = kFirstNormalOid;
+    transam_shared->oid_count = 0;
   }
   SubTransShmemInit();
   MultiXactShmemInit();
@@ -145,6 +154,50 @@ TransactionId AssignTransactionId(bool is_subxact, TransactionId parent) {
   }
   shared->next_xid.store(xid.value() + 1, std::memory_order_seq_cst);
   return xid;
+}
+
+// --- the oid counter ---------------------------------------------------------------------------
+
+Oid GetNewObjectId() {
+  TransamShared* shared = Transam();
+  storage::LwLockGuard guard(&shared->oid_gen_lock, storage::LwLockMode::kExclusive);  // O1
+  // O5: past 2^32 - 1 the counter wrapped to a value below the normal range; restart there
+  // (with a new reservation: the old one was for oids near the top).
+  if (shared->next_oid < kFirstNormalOid) {
+    shared->next_oid = kFirstNormalOid;
+    shared->oid_count = 0;
+  }
+  if (shared->oid_count == 0) {
+    // O2: the reservation is durable before any of its oids is handed out. Unsigned
+    // arithmetic: a reservation ending past 2^32 - 1 wraps, and O5 applies after redo too.
+    const uint32_t reserved_up_to = shared->next_oid + kOidPrefetch;
+    WalRecordBuilder builder;
+    builder.RegisterData(&reserved_up_to, sizeof(reserved_up_to));
+    const Lsn end = builder.Insert(RmgrId::kXlog, kXlogNextOid);
+    try {
+      WalFlush(end);
+    } catch (const std::exception& e) {
+      Panic("could not flush the oid reservation: %s", e.what());
+    }
+    shared->oid_count = kOidPrefetch;
+  }
+  const Oid result(shared->next_oid);
+  shared->next_oid++;
+  shared->oid_count--;
+  return result;
+}
+
+Oid ReadNextUnreservedObjectId() {
+  TransamShared* shared = Transam();
+  storage::LwLockGuard guard(&shared->oid_gen_lock, storage::LwLockMode::kShared);
+  return Oid(shared->next_oid + shared->oid_count);  // O3 (wraps like the reservation)
+}
+
+void SetNextObjectId(Oid next) {
+  TransamShared* shared = Transam();
+  storage::LwLockGuard guard(&shared->oid_gen_lock, storage::LwLockMode::kExclusive);
+  shared->next_oid = next.value();
+  shared->oid_count = 0;  // O4: whatever comes next needs a new reservation first
 }
 
 }  // namespace keel::transam

@@ -31,8 +31,31 @@ bool MainDataAs(const DecodedRecord& record, T* out) {
 
 // --- XLOG -----------------------------------------------------------------------------------
 
+NextOidRedoFn next_oid_redo = nullptr;  // process-local; installed at start-up
+
 void XlogRedo(const DecodedRecord& record) {
-  if (record.info != kXlogFpi) return;  // checkpoints, no-ops, end of recovery: nothing to do
+  if (record.info == kXlogNextOid) {
+    uint32_t next_oid = 0;
+    if (!MainDataAs(record, &next_oid)) {
+      Panic("invalid NEXTOID record at %s", LsnToString(record.lsn).c_str());
+    }
+    if (next_oid_redo == nullptr) Panic("no oid counter to replay NEXTOID into");
+    next_oid_redo(Oid(next_oid));  // O4: exactly the reservation, even when it wrapped (O5)
+    return;
+  }
+  if (record.info == kXlogCheckpointShutdown) {
+    // O4: nothing ran after a shutdown checkpoint was taken, so its value is exact. An online
+    // checkpoint's value is ignored (PostgreSQL's rule): it was read at some moment between
+    // its redo pointer and its record, and a NEXTOID record replayed just before it may
+    // already be further along.
+    CheckpointRecord c;
+    if (!MainDataAs(record, &c)) {
+      Panic("invalid checkpoint record at %s", LsnToString(record.lsn).c_str());
+    }
+    if (next_oid_redo != nullptr) next_oid_redo(Oid(c.next_oid));
+    return;
+  }
+  if (record.info != kXlogFpi) return;  // online checkpoints, no-ops, end of recovery
   for (const DecodedBlockRef& block : record.blocks) {
     storage::Buffer buffer = storage::kInvalidBuffer;
     const RedoAction action = ReadBufferForRedo(record, block.block_id, &buffer);
@@ -52,6 +75,7 @@ const char* XlogIdentify(uint8_t info) {
     case kXlogNoop: return "NOOP";
     case kXlogFpi: return "FPI";
     case kXlogEndOfRecovery: return "END_OF_RECOVERY";
+    case kXlogNextOid: return "NEXTOID";
     default: return nullptr;
   }
 }
@@ -73,6 +97,11 @@ std::string XlogDescribe(const DecodedRecord& record) {
       EndOfRecoveryRecord e;
       if (!MainDataAs(record, &e)) return "(invalid end-of-recovery record)";
       return Format("tli %u; prev tli %u; time %" PRId64, e.timeline, e.prev_timeline, e.time_s);
+    }
+    case kXlogNextOid: {
+      uint32_t next_oid = 0;
+      if (!MainDataAs(record, &next_oid)) return "(invalid NEXTOID record)";
+      return Format("%u", next_oid);  // as pg_waldump
     }
     default:
       return "";
@@ -96,13 +125,13 @@ void StorageRedo(const DecodedRecord& record) {
   if (record.info == kStorageCreate) {
     StorageCreateRecord c;
     if (!MainDataAs(record, &c)) Panic("invalid storage create record at %s", LsnToString(record.lsn).c_str());
-    storage::SmgrCreate(c.rel, c.fork, /*is_redo=*/true);
+    CreateForkForRedo(c.rel, c.fork);  // D9: the database directory may be gone
   } else if (record.info == kStorageTruncate) {
     StorageTruncateRecord t;
     if (!MainDataAs(record, &t)) Panic("invalid storage truncate record at %s", LsnToString(record.lsn).c_str());
     // As PostgreSQL: the main fork may have been dropped later in the log; create it so the
     // truncation (and later records) have something to work on.
-    storage::SmgrCreate(t.rel, ForkNumber::kMain, /*is_redo=*/true);
+    CreateForkForRedo(t.rel, ForkNumber::kMain);
     for (int f = 0; f <= kMaxForkNumber; ++f) {
       if ((t.fork_mask & (1u << f)) == 0) continue;
       const auto fork = static_cast<ForkNumber>(f);
@@ -143,6 +172,8 @@ void RegisterBuiltinRmgrs() {
   RegisterRmgr(RmgrId::kXlog, RmgrOps{"XLOG", XlogRedo, XlogDescribe, XlogIdentify});
   RegisterRmgr(RmgrId::kStorage, RmgrOps{"Storage", StorageRedo, StorageDescribe, StorageIdentify});
 }
+
+void SetNextOidRedoFunction(NextOidRedoFn fn) { next_oid_redo = fn; }
 
 void InitWalAccess() {
   storage::SetWalFlushFunction(&WalFlush);  // WAL before data (B5)

@@ -16,6 +16,7 @@ inline constexpr uint8_t kXlogCheckpointOnline = 0x10;
 inline constexpr uint8_t kXlogNoop = 0x20;
 inline constexpr uint8_t kXlogFpi = 0x30;            // one or more page images, nothing else
 inline constexpr uint8_t kXlogEndOfRecovery = 0x40;
+inline constexpr uint8_t kXlogNextOid = 0x50;        // main data: u32, the first oid not reserved
 
 struct CheckpointRecord {   // main data of both checkpoint kinds
   uint64_t redo_lsn;        // where replay must start
@@ -51,6 +52,12 @@ struct StorageTruncateRecord {
   uint8_t fork_mask;        // bit per ForkNumber
   uint8_t padding[3];
 };
+
+// The oid counter lives with the transaction system (transam.h), above this library: redo of
+// NEXTOID and of shutdown checkpoints hands the value to the function installed here
+// (RegisterXactRmgr installs SetNextObjectId). Redo of NEXTOID without one is a PANIC.
+using NextOidRedoFn = void (*)(Oid next_oid);
+void SetNextOidRedoFunction(NextOidRedoFn fn);
 
 // WAL-logs a relation file creation (redo creates it) and performs it.
 void LogAndCreateRelationFork(const RelFileLocator& rel, ForkNumber fork);

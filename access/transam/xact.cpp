@@ -1,6 +1,7 @@
 // The transaction state machine of one backend: start, commit and abort protocols (X7, X8,
 // X13), savepoints as subtransactions (X4, X10), command ids, snapshots by isolation level,
-// and waiting for other transactions. README.md ("Transactions").
+// waiting for other transactions, and when pending file deletions run (D4, D5). README.md
+// ("Transactions", "Pending deletes").
 #include "access/transam/xact.h"
 
 #include <time.h>
@@ -14,6 +15,7 @@
 
 #include "access/transam/clog.h"
 #include "access/transam/commit_ts.h"
+#include "access/transam/pending_deletes_internal.h"
 #include "access/transam/subtrans.h"
 #include "access/transam/transam.h"
 #include "access/transam/transam_internal.h"
@@ -28,6 +30,7 @@
 #include "storage/ipc/process_context.h"
 #include "storage/lmgr/lock.h"
 #include "storage/lmgr/lwlock.h"
+#include "storage/sync/sync.h"
 
 namespace keel::transam {
 
@@ -139,12 +142,20 @@ void AbortAllXids() {
   const TransactionId top = state.levels.empty() ? kInvalidTransactionId : state.levels[0].xid;
   if (!TransactionIdIsValid(top)) {
     ProcArrayEndTransaction(true, {}, kInvalidTransactionId);  // clears xmin
+    DoPendingDeletes(/*commit=*/false);  // empty: every entry gave the transaction an xid (D1)
     return;
   }
   const std::vector<TransactionId> subxids = SubXids();
-  // No flush: an abort that is lost in a crash reads as "not committed" anyway (X9).
-  const Lsn end = LogXactRecord(kXactAbort, top, NowUs(), subxids);
+  const std::vector<RelFileLocator> created = PendingDeletesAtEnd(/*commit=*/false);
+  // D4: with files to remove, the record is flushed first (redo removes them again after a
+  // crash) and a checkpoint must not pass between the record and the removal (X17's bracket).
+  storage::ProcSlot* slot = storage::CurrentProcess().proc;
+  const bool removes_files = !created.empty();
+  if (removes_files) slot->delay_checkpoint.fetch_add(1);
+  const Lsn end = LogXactRecord(kXactAbort, top, NowUs(), subxids, created);
   try {
+    // Otherwise no flush: an abort that is lost in a crash reads as "not committed" anyway (X9).
+    if (removes_files) WalFlush(end);
     // The abort record's end as group LSN: the clog page is not written before the record
     // is durable, so a crash never leaves "aborted" for an xid WAL does not know (X2).
     for (TransactionId xid : subxids) TransactionIdSetStatus(xid, XidStatus::kAborted, end);
@@ -153,6 +164,8 @@ void AbortAllXids() {
     Panic("could not record abort of transaction %" PRIu64 ": %s", top.value(), e.what());
   }
   ProcArrayEndTransaction(true, {}, MaxXid(top, subxids));  // X7
+  DoPendingDeletes(/*commit=*/false);  // D4: after the record; never throws
+  if (removes_files) slot->delay_checkpoint.fetch_add(1);
   for (Level& level : state.levels) {
     level.xid = kInvalidTransactionId;
     level.committed.clear();
@@ -184,6 +197,7 @@ void ResetState() {
   state.cid_used = false;
   state.have_snapshot = false;
   state.snapshot = Snapshot{};
+  ForgetPendingDeletes();  // already done or handed on by whoever ended the transaction
 }
 
 size_t FindSavepoint(std::string_view name) {
@@ -200,6 +214,7 @@ void ReleaseLevelsFrom(size_t idx) {
   KEEL_ASSERT(idx >= 1);
   while (state.levels.size() > idx) {
     RunHooks(XactHookEvent::kSubCommit, static_cast<int>(state.levels.size()));
+    AtSubCommitPendingDeletes(static_cast<int>(state.levels.size()));  // D5
     Level child = std::move(state.levels.back());
     state.levels.pop_back();
     Level& parent = state.levels.back();
@@ -247,8 +262,10 @@ void CommitTransaction() {
   if (!TransactionIdIsValid(top)) {
     // Read-only (X1: no xid): no WAL, nothing in clog; only the xmin goes.
     ProcArrayEndTransaction(true, {}, kInvalidTransactionId);
+    DoPendingDeletes(/*commit=*/true);  // empty: every entry gave the transaction an xid (D1)
   } else {
     const std::vector<TransactionId> subxids = SubXids();
+    const std::vector<RelFileLocator> dropped = PendingDeletesAtEnd(/*commit=*/true);
     const int64_t time_us = NowUs();
     // X17: from before the record until clog has it, a checkpoint must not pass us by.
     storage::ProcSlot* slot = storage::CurrentProcess().proc;
@@ -256,13 +273,17 @@ void CommitTransaction() {
     // nothing between the two increments returns early or throws. LogXactRecord is noexcept
     // (WAL insertion is a critical section: a failure there terminates the process, and the
     // crash restart rebuilds the proc array), the rest is inside the PANIC block below.
-    static_assert(noexcept(LogXactRecord(kXactCommit, top, time_us, subxids)));
+    static_assert(noexcept(LogXactRecord(kXactCommit, top, time_us, subxids, dropped)));
+    static_assert(noexcept(DoPendingDeletes(true)));
     slot->delay_checkpoint.fetch_add(1);
-    const Lsn end = LogXactRecord(kXactCommit, top, time_us, subxids);
+    const Lsn end = LogXactRecord(kXactCommit, top, time_us, subxids, dropped);
     // From here the commit is in WAL: failing to record it anywhere else is a PANIC, and
     // redo finishes the job (X7).
     try {
-      const bool async = settings::synchronous_commit == settings::SynchronousCommit::kOff;
+      // D4: files are removed only after a durable commit record, whatever synchronous_commit
+      // says (PostgreSQL's rule): otherwise a crash could lose the commit but not the removal.
+      const bool async = settings::synchronous_commit == settings::SynchronousCommit::kOff &&
+                         dropped.empty();
       if (async) {
         WalSetAsyncFlushTarget(end);
       } else {
@@ -281,10 +302,14 @@ void CommitTransaction() {
       TransactionIdSetStatus(top, XidStatus::kCommitted, clog_lsn);
       for (TransactionId xid : subxids) CommitTsSet(xid, time_us);
       CommitTsSet(top, time_us);
-      slot->delay_checkpoint.fetch_add(1);
     } catch (const std::exception& e) {
       Panic("could not record commit of transaction %" PRIu64 ": %s", top.value(), e.what());
     }
+    // D4: the dropped storage goes inside the X17 bracket, so a checkpoint whose redo pointer
+    // is past the commit record waits until the removal is done (or queued); redo of the
+    // record does it otherwise. Locks are still held: nobody else can use the relations.
+    DoPendingDeletes(/*commit=*/true);
+    slot->delay_checkpoint.fetch_add(1);
     ProcArrayEndTransaction(true, {}, MaxXid(top, subxids));  // X7: after clog
   }
   // Committed for everyone, locks still held: invalidations go out now, so whoever gets one
@@ -307,11 +332,14 @@ bool PrepareTransaction(std::string_view gid) {
   const int entry = ReserveGlobalTransaction(gid, top);  // errors leave the savepoints intact
   try {
     if (state.levels.size() > 1) ReleaseLevelsFrom(1);  // open savepoints are released (T2)
-    PrepareGlobalTransaction(entry, top, SubXids());
+    // D7: the prepared transaction's record and state file keep both lists.
+    PrepareGlobalTransaction(entry, top, SubXids(), PendingDeletesAtEnd(/*commit=*/true),
+                             PendingDeletesAtEnd(/*commit=*/false));
   } catch (...) {
     CancelGlobalTransactionReservation(entry);  // only thrown before the prepare record
     throw;
   }
+  ForgetPendingDeletes();  // D7: COMMIT / ROLLBACK PREPARED removes them
   RunHooks(XactHookEvent::kPrepare, 1);
   ResetState();
   RunCallbacks(true);
@@ -329,6 +357,10 @@ void WaitForCommitsDelayingCheckpoint() {
   }
   for (const auto& [slot, count] : waiting) {
     while (slot->delay_checkpoint.load() == count) {
+      // D4: a process inside its bracket may be removing files, and its forget / unlink
+      // requests wait for room in the sync queue (storage/sync SY3): keep making room, or the
+      // two would wait for each other. What is absorbed now belongs to the next checkpoint (K1).
+      storage::AbsorbSyncRequests();
       timespec pause{0, 1'000'000};  // commits finish within microseconds; poll gently
       nanosleep(&pause, nullptr);
     }
@@ -456,15 +488,26 @@ void RollbackToSavepoint(std::string_view name) {
   RequireActive();
   const size_t idx = FindSavepoint(name);
   const std::vector<TransactionId> xids = XidsOfLevels(idx);
+  // Nesting level of levels[idx] is idx + 1: what it and its children created goes (D5).
+  const int first_level = static_cast<int>(idx) + 1;
+  const std::vector<RelFileLocator> created = PendingCreatesFromLevel(first_level);
+  storage::ProcSlot* slot = storage::CurrentProcess().proc;
+  const bool removes_files = !xids.empty() && !created.empty();
+  if (removes_files) slot->delay_checkpoint.fetch_add(1);  // D4, as at abort
   if (!xids.empty()) {
     const TransactionId top = state.levels[0].xid;  // assigned before any subxid (X4)
-    const Lsn end = LogXactRecord(kXactAbortSub, top, NowUs(), xids);
+    const Lsn end = LogXactRecord(kXactAbortSub, top, NowUs(), xids, created);
     try {
+      if (removes_files) WalFlush(end);  // D4
       for (TransactionId xid : xids) TransactionIdSetStatus(xid, XidStatus::kAborted, end);
     } catch (const std::exception& e) {
       Panic("could not record abort of subtransactions of %" PRIu64 ": %s", top.value(),
             e.what());
     }
+  }
+  DoSubAbortPendingDeletes(first_level);  // D5: after the abort-sub record; never throws
+  if (removes_files) slot->delay_checkpoint.fetch_add(1);
+  if (!xids.empty()) {
     // X10: gone from the cache; xids that overflowed it stay "running" until the top level
     // ends, which is harmless because clog already says aborted.
     // latest_completed_xid moves past them too (X6: they have finished).

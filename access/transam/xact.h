@@ -155,7 +155,8 @@ void XactLockTableWait(TransactionId xid);
 
 // --- checkpoints ----------------------------------------------------------------------------
 // The checkpointer, after fixing its redo pointer and before flushing the commit log: waits until
-// every commit whose record may lie before the redo pointer has reached the commit log (X17).
+// every commit whose record may lie before the redo pointer has reached the commit log (X17)
+// and removed what it drops (D4). Absorbs sync requests while it waits.
 void WaitForCommitsDelayingCheckpoint();
 
 #ifdef KEEL_DEBUG

@@ -1,5 +1,6 @@
 // The kXact resource manager: writing, redoing and describing commit, abort and
-// subtransaction-abort records. README.md ("Transactions", X2, X13).
+// subtransaction-abort records, with the storage they remove (pending deletes, D4, D8).
+// README.md ("Transactions", X2, X13).
 #include <cinttypes>
 #include <cstring>
 #include <ctime>
@@ -8,11 +9,14 @@
 
 #include "access/transam/clog.h"
 #include "access/transam/commit_ts.h"
+#include "access/transam/pending_deletes.h"
+#include "access/transam/pending_deletes_internal.h"
 #include "access/transam/rmgr.h"
 #include "access/transam/transam.h"
 #include "access/transam/twophase_internal.h"
 #include "access/transam/wal_reader.h"
 #include "access/transam/wal_record.h"
+#include "access/transam/wal_xlog.h"
 #include "access/transam/xact.h"
 #include "access/transam/xact_internal.h"
 #include "backend/utils/error/error.h"
@@ -24,20 +28,25 @@ namespace {
 struct ParsedXact {
   XactRecordHeader header;
   std::vector<TransactionId> xids;
+  std::vector<RelFileLocator> rels;
 };
 
 [[nodiscard]] bool Parse(const DecodedRecord& record, ParsedXact* out) {
   if (record.main_data.size() < sizeof(XactRecordHeader)) return false;
   std::memcpy(&out->header, record.main_data.data(), sizeof(XactRecordHeader));
   const size_t rest = record.main_data.size() - sizeof(XactRecordHeader);
-  if (rest != static_cast<size_t>(out->header.num_xids) * sizeof(uint64_t)) return false;
+  const size_t xid_bytes = static_cast<size_t>(out->header.num_xids) * sizeof(uint64_t);
+  const size_t rel_bytes = static_cast<size_t>(out->header.num_rels) * sizeof(RelFileLocator);
+  if (rest != xid_bytes + rel_bytes) return false;
+  const std::byte* p = record.main_data.data() + sizeof(XactRecordHeader);
   out->xids.resize(out->header.num_xids);
   for (uint32_t i = 0; i < out->header.num_xids; ++i) {
     uint64_t value = 0;
-    std::memcpy(&value, record.main_data.data() + sizeof(XactRecordHeader) + i * sizeof(uint64_t),
-                sizeof(value));
+    std::memcpy(&value, p + i * sizeof(uint64_t), sizeof(value));
     out->xids[i] = TransactionId(value);
   }
+  out->rels.resize(out->header.num_rels);
+  if (rel_bytes > 0) std::memcpy(out->rels.data(), p + xid_bytes, rel_bytes);
   return true;
 }
 
@@ -86,6 +95,9 @@ void XactRedo(const DecodedRecord& record) {
     default:
       Panic("xact redo: unknown info 0x%02X at %s", record.info, LsnToString(record.lsn).c_str());
   }
+  // D8: the storage the record names goes now (after the outcome is in clog, as at run time);
+  // what was removed before the crash is simply not there any more.
+  DropStorageNow(parsed.rels);
 }
 
 const char* XactIdentify(uint8_t info) {
@@ -119,24 +131,37 @@ std::string XactDescribe(const DecodedRecord& record) {
     text += record.info == kXactAbortSub ? "; aborted subxacts:" : "; subxacts:";
     for (TransactionId xid : parsed.xids) text += Format(" %" PRIu64, xid.value());
   }
+  // As pg_waldump's "; rels: base/5/16384 ..."; database directories in their own list.
+  std::string rels;
+  std::string dbs;
+  for (const RelFileLocator& rel : parsed.rels) {
+    (IsDatabaseDirectoryLocator(rel) ? dbs : rels) += " " + PendingDeletePath(rel);
+  }
+  if (!rels.empty()) text += "; rels:" + rels;
+  if (!dbs.empty()) text += "; dbs:" + dbs;
   return text;
 }
 
 }  // namespace
 
 Lsn LogXactRecord(uint8_t info, TransactionId top, int64_t time_us,
-                  std::span<const TransactionId> xids) noexcept {
-  XactRecordHeader header{time_us, static_cast<uint32_t>(xids.size()), 0};
+                  std::span<const TransactionId> xids,
+                  std::span<const RelFileLocator> rels) noexcept {
+  XactRecordHeader header{time_us, static_cast<uint32_t>(xids.size()),
+                          static_cast<uint32_t>(rels.size())};
   static_assert(sizeof(TransactionId) == sizeof(uint64_t));
   WalRecordBuilder builder;
   builder.RegisterData(&header, sizeof(header));
   if (!xids.empty()) builder.RegisterData(xids.data(), xids.size_bytes());
+  if (!rels.empty()) builder.RegisterData(rels.data(), rels.size_bytes());
   builder.SetTransactionId(top);
   return builder.Insert(RmgrId::kXact, info);
 }
 
 void RegisterXactRmgr() {
   RegisterRmgr(RmgrId::kXact, RmgrOps{"Transaction", XactRedo, XactDescribe, XactIdentify});
+  // O4: XLOG's redo of NEXTOID and shutdown checkpoints reaches the counter through this.
+  SetNextOidRedoFunction(&SetNextObjectId);
 }
 
 }  // namespace keel::transam

@@ -12,11 +12,17 @@
 #include "access/index/indexam.h"
 #include "access/transam/xact.h"
 #include "backend/catalog/bootstrap.h"
+#include "backend/catalog/builtin_casts.h"
+#include "backend/catalog/builtin_opclasses.h"
+#include "backend/catalog/builtin_operators.h"
+#include "backend/catalog/builtin_procs.h"
 #include "backend/catalog/builtin_types.h"
+#include "backend/catalog/catalog_arrays.h"
 #include "backend/catalog/catalog_defs.h"
 #include "backend/catalog/catalog_lookup.h"
 #include "backend/catalog/catalog_relation.h"
 #include "backend/catalog/catalog_values.h"
+#include "backend/catalog/system_views.h"
 #include "tests/server/server_harness.h"
 
 namespace keel::catalog {
@@ -35,10 +41,15 @@ std::map<uint32_t, size_t> ExpectedCounts() {
     attributes += def.columns.size() + 6;  // + ctid, xmin, cmin, xmax, cmax, tableoid
     for (const CatalogIndexDef& idx : def.indexes) attributes += static_cast<size_t>(idx.nkeys);
   }
+  size_t view_columns = 0, rules = 0;
+  for (const SystemViewDef& view : AllSystemViews()) {
+    view_columns += view.columns.size();  // views have no system columns
+    rules += view.rules.size();
+  }
   std::map<uint32_t, size_t> m;
   for (const CatalogDef& def : AllCatalogs()) m[def.oid] = 0;
-  m[catalog_oid::kPgClass] = AllCatalogs().size() + indexes;
-  m[catalog_oid::kPgAttribute] = attributes;
+  m[catalog_oid::kPgClass] = AllCatalogs().size() + indexes + AllSystemViews().size();
+  m[catalog_oid::kPgAttribute] = attributes + view_columns;
   m[catalog_oid::kPgIndex] = indexes;
   m[catalog_oid::kPgType] = BuiltinTypes().size();
   m[catalog_oid::kPgNamespace] = 3;
@@ -47,6 +58,14 @@ std::map<uint32_t, size_t> ExpectedCounts() {
   m[catalog_oid::kPgCollation] = 3;
   m[catalog_oid::kPgDatabase] = 2;  // template1 + the test database
   m[catalog_oid::kPgAuthid] = 1;
+  m[catalog_oid::kPgProc] = BuiltinProcs().size();
+  m[catalog_oid::kPgOperator] = BuiltinOperators().size();
+  m[catalog_oid::kPgOpfamily] = BuiltinOpfamilies().size();
+  m[catalog_oid::kPgOpclass] = BuiltinOpclasses().size();
+  m[catalog_oid::kPgAmop] = BuiltinAmops().size();
+  m[catalog_oid::kPgAmproc] = BuiltinAmprocs().size();
+  m[catalog_oid::kPgCast] = BuiltinCasts().size();
+  m[catalog_oid::kPgRewrite] = rules;
   return m;
 }
 
@@ -223,8 +242,9 @@ TEST_F(BootstrapTest, PgAttributeDimsAndCollationsArePostgres15s) {
     EXPECT_EQ(CatalogGetInt(att, hit[0], "attndims"), e.ndims) << e.column;
     EXPECT_EQ(CatalogGetOid(att, hit[0], "attcollation"), e.collation) << e.column;
   }
-  // No catalog column anywhere uses the default collation.
+  // No catalog column anywhere uses the default collation (view columns may: C18).
   for (const access::HeapTuple& r : CatalogSeqScan(att, snap)) {
+    if (FindSystemView(Oid(CatalogGetOid(att, r, "attrelid"))) != nullptr) continue;
     EXPECT_NE(CatalogGetOid(att, r, "attcollation"), kDefaultCollation)
         << CatalogGetName(att, r, "attname");
   }
@@ -310,6 +330,233 @@ TEST_F(BootstrapTest, BuiltinRowsHavePostgresValues) {
             (std::vector<int16_t>{2, 3}));
   EXPECT_EQ(OidArrayElements(access::DatumGetPointer(CatalogGetAttr(ix, ir[0], "indcollation"))),
             (std::vector<uint32_t>{kCCollation, 0}));
+  transam::CommitTransaction();
+}
+
+// pg_proc / pg_operator / pg_opclass / pg_amop / pg_amproc / pg_cast rows as PostgreSQL 15 has
+// them, found through the catalogs' own name indexes; pg_type's and pg_am's regproc columns.
+TEST_F(BootstrapTest, FunctionsOperatorsClassesAndCastsArePostgres15s) {
+  transam::StartTransaction();
+  const transam::Snapshot snap = transam::GetLatestSnapshot();
+  const access::Datum nsp = access::ObjectIdGetDatum(Oid(kPgCatalogNamespace));
+  auto oid_key = [](uint32_t v) { return access::ObjectIdGetDatum(Oid(v)); };
+
+  // pg_proc by (proname, proargtypes, pronamespace).
+  const CatalogRelation& proc = Cat(catalog_oid::kPgProc);
+  auto proc_row = [&](std::string_view name, std::vector<uint32_t> args) {
+    const std::vector<std::byte> n = MakeName(name);
+    const std::vector<std::byte> a = MakeOidArray(args, true);
+    const access::Datum keys[] = {access::PointerGetDatum(n.data()),
+                                  access::PointerGetDatum(a.data()), nsp};
+    std::vector<access::HeapTuple> rows = CatalogIndexScan(proc, 2691, keys, snap);
+    EXPECT_EQ(rows.size(), 1u) << name;
+    return rows.empty() ? access::HeapTuple() : std::move(rows[0]);
+  };
+  const access::HeapTuple int4eq = proc_row("int4eq", {23, 23});
+  EXPECT_EQ(CatalogGetOid(proc, int4eq, "oid"), 65u);
+  EXPECT_EQ(CatalogGetOid(proc, int4eq, "prorettype"), 16u);
+  EXPECT_EQ(CatalogGetChar(proc, int4eq, "provolatile"), 'i');
+  EXPECT_TRUE(CatalogGetBool(proc, int4eq, "proleakproof"));
+  EXPECT_EQ(CatalogGetOid(proc, int4eq, "prolang"), 12u);
+  EXPECT_EQ(CatalogGetText(proc, int4eq, "prosrc"), "int4eq");
+  EXPECT_FALSE(CatalogGetText(proc, int4eq, "proargnames").has_value());
+  const access::HeapTuple len = proc_row("length", {25});
+  EXPECT_EQ(CatalogGetOid(proc, len, "oid"), 1317u);
+  EXPECT_EQ(CatalogGetText(proc, len, "prosrc"), "textlen");
+  const access::HeapTuple activity = proc_row("pg_stat_get_activity", {23});
+  EXPECT_EQ(CatalogGetOid(proc, activity, "oid"), 2022u);
+  EXPECT_TRUE(CatalogGetBool(proc, activity, "proretset"));
+  EXPECT_EQ(CatalogGetInt(proc, activity, "pronargs"), 1);
+  const ProcRow& expected = *FindBuiltinProc(2022);
+  auto array = [&](const char* column) {
+    return access::DatumGetPointer(CatalogGetAttr(proc, activity, column));
+  };
+  EXPECT_EQ(OidArrayElements(array("proallargtypes")), expected.all_arg_types);
+  EXPECT_EQ(CharArrayElements(array("proargmodes")), expected.arg_modes);
+  const std::vector<std::string> names = TextArrayElements(array("proargnames"));
+  ASSERT_EQ(names.size(), 31u);
+  EXPECT_EQ(names[1], "datid");
+  EXPECT_EQ(names[30], "query_id");
+
+  // pg_operator by (oprname, oprleft, oprright, oprnamespace).
+  const CatalogRelation& opr = Cat(catalog_oid::kPgOperator);
+  const std::vector<std::byte> eq = MakeName("=");
+  const access::Datum op_keys[] = {access::PointerGetDatum(eq.data()), oid_key(23), oid_key(20),
+                                   nsp};
+  std::vector<access::HeapTuple> op = CatalogIndexScan(opr, 2689, op_keys, snap);
+  ASSERT_EQ(op.size(), 1u);
+  EXPECT_EQ(CatalogGetOid(opr, op[0], "oid"), 15u);
+  EXPECT_EQ(CatalogGetOid(opr, op[0], "oprcode"), 852u);  // int48eq
+  EXPECT_EQ(CatalogGetOid(opr, op[0], "oprcom"), 416u);
+  EXPECT_EQ(CatalogGetOid(opr, op[0], "oprnegate"), 36u);
+  EXPECT_EQ(CatalogGetOid(opr, op[0], "oprrest"), 101u);   // eqsel
+  EXPECT_EQ(CatalogGetOid(opr, op[0], "oprjoin"), 105u);   // eqjoinsel
+  EXPECT_TRUE(CatalogGetBool(opr, op[0], "oprcanhash"));
+
+  // pg_opclass by (opcmethod, opcname, opcnamespace); its family; its members.
+  const CatalogRelation& opc = Cat(catalog_oid::kPgOpclass);
+  const std::vector<std::byte> int4_ops = MakeName("int4_ops");
+  const access::Datum opc_keys[] = {oid_key(403), access::PointerGetDatum(int4_ops.data()), nsp};
+  std::vector<access::HeapTuple> cls = CatalogIndexScan(opc, 2686, opc_keys, snap);
+  ASSERT_EQ(cls.size(), 1u);
+  EXPECT_EQ(CatalogGetOid(opc, cls[0], "oid"), 1978u);
+  EXPECT_EQ(CatalogGetOid(opc, cls[0], "opcfamily"), 1976u);
+  EXPECT_TRUE(CatalogGetBool(opc, cls[0], "opcdefault"));
+  const CatalogRelation& amop = Cat(catalog_oid::kPgAmop);
+  const access::Datum amop_keys[] = {oid_key(1976), oid_key(23), oid_key(20),
+                                     access::Int16GetDatum(kBtreeEqualStrategy)};
+  std::vector<access::HeapTuple> member = CatalogIndexScan(amop, 2653, amop_keys, snap);
+  ASSERT_EQ(member.size(), 1u);
+  EXPECT_EQ(CatalogGetOid(amop, member[0], "amopopr"), 15u);
+  const access::Datum family_key = oid_key(1976);
+  EXPECT_EQ(CatalogIndexScan(amop, 2653, {&family_key, 1}, snap).size(), 45u);  // 3 x 3 x 5
+  const CatalogRelation& amproc = Cat(catalog_oid::kPgAmproc);
+  const access::Datum amproc_keys[] = {oid_key(1976), oid_key(23), oid_key(23),
+                                       access::Int16GetDatum(kBtreeOrderProc)};
+  std::vector<access::HeapTuple> support = CatalogIndexScan(amproc, 2655, amproc_keys, snap);
+  ASSERT_EQ(support.size(), 1u);
+  EXPECT_EQ(CatalogGetOid(amproc, support[0], "amproc"), 351u);  // btint4cmp
+
+  // pg_cast by (castsource, casttarget).
+  const CatalogRelation& cast = Cat(catalog_oid::kPgCast);
+  const access::Datum cast_keys[] = {oid_key(23), oid_key(20)};
+  std::vector<access::HeapTuple> c = CatalogIndexScan(cast, 2661, cast_keys, snap);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(CatalogGetOid(cast, c[0], "castfunc"), 481u);
+  EXPECT_EQ(CatalogGetChar(cast, c[0], "castcontext"), 'i');
+  EXPECT_EQ(CatalogGetChar(cast, c[0], "castmethod"), 'f');
+
+  // pg_type's regproc columns (C9) and pg_am.amhandler.
+  const CatalogRelation& ty = Cat(catalog_oid::kPgType);
+  struct TypeFns {
+    uint32_t type;
+    const char* column;
+    uint32_t proc;
+  };
+  for (const TypeFns& e : {TypeFns{23, "typinput", 42}, TypeFns{23, "typoutput", 43},
+                           TypeFns{23, "typreceive", 2406}, TypeFns{23, "typsend", 2407},
+                           TypeFns{23, "typmodin", 0}, TypeFns{1007, "typinput", 750},
+                           TypeFns{1007, "typanalyze", 3816}, TypeFns{1007, "typsubscript", 6179},
+                           TypeFns{19, "typsubscript", 6180}, TypeFns{1700, "typmodin", 2917},
+                           TypeFns{1231, "typmodout", 2918}, TypeFns{83, "typinput", 2290},
+                           TypeFns{3802, "typsubscript", 6098}, TypeFns{869, "typinput", 910}}) {
+    std::optional<access::HeapTuple> row = CatalogLookupByOid(ty, Oid(e.type), snap);
+    ASSERT_TRUE(row.has_value()) << e.type;
+    EXPECT_EQ(CatalogGetOid(ty, *row, e.column), e.proc) << e.type << " " << e.column;
+  }
+  const CatalogRelation& am = Cat(catalog_oid::kPgAm);
+  EXPECT_EQ(CatalogGetOid(am, *CatalogLookupByOid(am, Oid(403), snap), "amhandler"), 330u);
+  EXPECT_EQ(CatalogGetOid(am, *CatalogLookupByOid(am, Oid(2), snap), "amhandler"), 3u);
+  // Every regproc column of pg_type and pg_am names a pg_proc row.
+  for (const access::HeapTuple& r : CatalogSeqScan(ty, snap)) {
+    for (const char* col : {"typinput", "typoutput", "typreceive", "typsend", "typmodin",
+                            "typmodout", "typanalyze", "typsubscript"}) {
+      const uint32_t fn = CatalogGetOid(ty, r, col);
+      if (fn == 0) continue;
+      EXPECT_TRUE(CatalogLookupByOid(proc, Oid(fn), snap).has_value()) << col << " " << fn;
+    }
+  }
+  transam::CommitTransaction();
+}
+
+// pg_index.indclass holds, for every key column, a pg_opclass row of the key's type (C23).
+TEST_F(BootstrapTest, IndexClassesArePgOpclassRowsOfTheKeyTypes) {
+  transam::StartTransaction();
+  const transam::Snapshot snap = transam::GetLatestSnapshot();
+  const CatalogRelation& ix = Cat(catalog_oid::kPgIndex);
+  const CatalogRelation& opc = Cat(catalog_oid::kPgOpclass);
+  size_t keys = 0;
+  for (const access::HeapTuple& r : CatalogSeqScan(ix, snap)) {
+    const CatalogDef& def = GetCatalog(Oid(CatalogGetOid(ix, r, "indrelid")));
+    const std::vector<int16_t> attnums =
+        Int2ArrayElements(access::DatumGetPointer(CatalogGetAttr(ix, r, "indkey")));
+    const std::vector<uint32_t> classes =
+        OidArrayElements(access::DatumGetPointer(CatalogGetAttr(ix, r, "indclass")));
+    ASSERT_EQ(attnums.size(), classes.size());
+    for (size_t k = 0; k < classes.size(); ++k) {
+      uint32_t key_type = def.columns[static_cast<size_t>(attnums[k] - 1)].type_oid;
+      if (key_type == type::kRegproc) key_type = type::kOid;  // binary coercible
+      std::optional<access::HeapTuple> cls = CatalogLookupByOid(opc, Oid(classes[k]), snap);
+      ASSERT_TRUE(cls.has_value()) << def.name << " " << classes[k];
+      EXPECT_EQ(CatalogGetOid(opc, *cls, "opcintype"), key_type) << def.name;
+      EXPECT_TRUE(CatalogGetBool(opc, *cls, "opcdefault"));
+      ++keys;
+    }
+  }
+  EXPECT_GT(keys, 60u);
+  // pg_class_relname_nsp_index: name_ops (10028) and oid_ops (1981), as PostgreSQL 15.
+  const access::Datum idx_key = access::ObjectIdGetDatum(Oid(2663));
+  std::vector<access::HeapTuple> ir = CatalogIndexScan(ix, 2679, {&idx_key, 1}, snap);
+  ASSERT_EQ(ir.size(), 1u);
+  EXPECT_EQ(OidArrayElements(access::DatumGetPointer(CatalogGetAttr(ix, ir[0], "indclass"))),
+            (std::vector<uint32_t>{10028, 1981}));
+  transam::CommitTransaction();
+}
+
+// The system views: pg_class (relkind 'v', no storage), pg_type (row type and its array),
+// pg_attribute (PostgreSQL 15's columns in order) and pg_rewrite ("_RETURN" with the SQL).
+TEST_F(BootstrapTest, SystemViewsHaveClassTypeAttributeAndRewriteRows) {
+  transam::StartTransaction();
+  const transam::Snapshot snap = transam::GetLatestSnapshot();
+  const CatalogRelation& cls = Cat(catalog_oid::kPgClass);
+  const CatalogRelation& ty = Cat(catalog_oid::kPgType);
+  const CatalogRelation& att = Cat(catalog_oid::kPgAttribute);
+  const CatalogRelation& rw = Cat(catalog_oid::kPgRewrite);
+  for (const SystemViewDef& view : AllSystemViews()) {
+    const std::vector<std::byte> name = MakeName(view.name);
+    const access::Datum name_keys[] = {access::PointerGetDatum(name.data()),
+                                       access::ObjectIdGetDatum(Oid(kPgCatalogNamespace))};
+    std::vector<access::HeapTuple> c = CatalogIndexScan(cls, 2663, name_keys, snap);
+    ASSERT_EQ(c.size(), 1u) << view.name;
+    EXPECT_EQ(CatalogGetOid(cls, c[0], "oid"), view.oid);
+    EXPECT_EQ(CatalogGetChar(cls, c[0], "relkind"), 'v');
+    EXPECT_EQ(CatalogGetOid(cls, c[0], "relfilenode"), 0u);
+    EXPECT_EQ(CatalogGetOid(cls, c[0], "relam"), 0u);
+    EXPECT_TRUE(CatalogGetBool(cls, c[0], "relhasrules"));
+    EXPECT_EQ(CatalogGetInt(cls, c[0], "relnatts"), static_cast<int64_t>(view.columns.size()));
+    EXPECT_EQ(CatalogGetOid(cls, c[0], "reltype"), view.rowtype_oid);
+
+    std::vector<access::HeapTuple> t = CatalogIndexScan(ty, 2704, name_keys, snap);
+    ASSERT_EQ(t.size(), 1u) << view.name;
+    EXPECT_EQ(CatalogGetOid(ty, t[0], "oid"), view.rowtype_oid);
+    EXPECT_EQ(CatalogGetOid(ty, t[0], "typrelid"), view.oid);
+    EXPECT_EQ(CatalogGetChar(ty, t[0], "typtype"), 'c');
+    EXPECT_EQ(CatalogGetOid(ty, t[0], "typarray"), view.array_type_oid);
+    EXPECT_TRUE(CatalogLookupByOid(ty, Oid(view.array_type_oid), snap).has_value());
+
+    const access::Datum rel_key = access::ObjectIdGetDatum(Oid(view.oid));
+    std::vector<access::HeapTuple> cols = CatalogIndexScan(att, 2659, {&rel_key, 1}, snap);
+    ASSERT_EQ(cols.size(), view.columns.size()) << view.name;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      EXPECT_EQ(CatalogGetInt(att, cols[i], "attnum"), static_cast<int64_t>(i + 1));
+      EXPECT_EQ(CatalogGetName(att, cols[i], "attname"), view.columns[i].name);
+      EXPECT_EQ(CatalogGetOid(att, cols[i], "atttypid"), view.columns[i].type_oid);
+      EXPECT_EQ(CatalogGetOid(att, cols[i], "attcollation"), view.columns[i].collation);
+      EXPECT_FALSE(CatalogGetBool(att, cols[i], "attnotnull"));
+    }
+
+    std::vector<access::HeapTuple> rules = CatalogIndexScan(rw, 2693, {&rel_key, 1}, snap);
+    EXPECT_EQ(rules.size(), view.rules.size()) << view.name;
+    const std::vector<std::byte> ret = MakeName("_RETURN");
+    const access::Datum rule_keys[] = {rel_key, access::PointerGetDatum(ret.data())};
+    std::vector<access::HeapTuple> r = CatalogIndexScan(rw, 2693, rule_keys, snap);
+    ASSERT_EQ(r.size(), 1u) << view.name;
+    EXPECT_EQ(CatalogGetOid(rw, r[0], "oid"), view.rules[0].oid);
+    EXPECT_EQ(CatalogGetChar(rw, r[0], "ev_type"), '1');
+    EXPECT_EQ(CatalogGetChar(rw, r[0], "ev_enabled"), 'O');
+    EXPECT_TRUE(CatalogGetBool(rw, r[0], "is_instead"));
+    EXPECT_EQ(CatalogGetText(rw, r[0], "ev_qual"), "<>");
+    EXPECT_EQ(CatalogGetText(rw, r[0], "ev_action"), std::string(SystemViewDefinition(view)));
+  }
+  // pg_settings' update rule calls set_config.
+  const std::vector<std::byte> u = MakeName("pg_settings_u");
+  const access::Datum u_keys[] = {access::ObjectIdGetDatum(Oid(12104)),
+                                  access::PointerGetDatum(u.data())};
+  std::vector<access::HeapTuple> rule = CatalogIndexScan(rw, 2693, u_keys, snap);
+  ASSERT_EQ(rule.size(), 1u);
+  EXPECT_EQ(CatalogGetChar(rw, rule[0], "ev_type"), '2');
+  EXPECT_EQ(CatalogGetText(rw, rule[0], "ev_qual"), "new.name = old.name");
+  EXPECT_NE(CatalogGetText(rw, rule[0], "ev_action")->find("set_config"), std::string::npos);
   transam::CommitTransaction();
 }
 

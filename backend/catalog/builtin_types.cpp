@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "backend/catalog/catalog_defs.h"
+#include "backend/catalog/system_views.h"
 #include "backend/utils/error/error.h"
 #include "backend/utils/error/format.h"
 #include "backend/utils/error/sqlstate.h"
@@ -47,7 +48,7 @@ constexpr BaseType kBaseTypes[] = {
     {21, "int2", 2, true, 'b', 'N', false, 0, 1005, 's', 'p', 0, "=int2"},
     {22, "int2vector", -1, false, 'b', 'A', false, 21, 1006, 'i', 'p', 0, "=int2vector"},
     {23, "int4", 4, true, 'b', 'N', false, 0, 1007, 'i', 'p', 0, "=int4"},
-    {24, "regproc", 4, true, 'b', 'R', false, 0, 1008, 'i', 'p', 0, "=regproc"},
+    {24, "regproc", 4, true, 'b', 'N', false, 0, 1008, 'i', 'p', 0, "=regproc"},
     {25, "text", -1, false, 'b', 'S', true, 0, 1009, 'i', 'x', kDef, "=text"},
     {26, "oid", 4, true, 'b', 'N', true, 0, 1028, 'i', 'p', 0, "=oid"},
     {27, "tid", 6, false, 'b', 'U', false, 0, 1010, 's', 'p', 0, "=tid"},
@@ -63,6 +64,8 @@ constexpr BaseType kBaseTypes[] = {
     {700, "float4", 4, true, 'b', 'N', false, 0, 1021, 'i', 'p', 0, "=float4"},
     {701, "float8", 8, true, 'b', 'N', true, 0, 1022, 'd', 'p', 0, "=float8"},
     {705, "unknown", -2, false, 'p', 'X', false, 0, 0, 'c', 'p', 0, "=unknown"},
+    {869, "inet", -1, false, 'b', 'I', true, 0, 1041, 'i', 'm', 0,
+     "inet_in inet_out inet_recv inet_send"},
     {1033, "aclitem", 12, false, 'b', 'U', false, 0, 1034, 'i', 'p', 0,
      "aclitemin aclitemout - -"},
     {1042, "bpchar", -1, false, 'b', 'S', false, 0, 1014, 'i', 'x', kDef, "=bpchar"},
@@ -85,10 +88,10 @@ constexpr BaseType kBaseTypes[] = {
      "varbit_in varbit_out varbit_recv varbit_send"},
     {1700, "numeric", -1, false, 'b', 'N', false, 0, 1231, 'i', 'm', 0,
      "numeric_in numeric_out numeric_recv numeric_send"},
-    {2205, "regclass", 4, true, 'b', 'R', false, 0, 2210, 'i', 'p', 0, "=regclass"},
-    {2206, "regtype", 4, true, 'b', 'R', false, 0, 2211, 'i', 'p', 0, "=regtype"},
-    {4089, "regnamespace", 4, true, 'b', 'R', false, 0, 4090, 'i', 'p', 0, "=regnamespace"},
-    {4096, "regrole", 4, true, 'b', 'R', false, 0, 4097, 'i', 'p', 0, "=regrole"},
+    {2205, "regclass", 4, true, 'b', 'N', false, 0, 2210, 'i', 'p', 0, "=regclass"},
+    {2206, "regtype", 4, true, 'b', 'N', false, 0, 2211, 'i', 'p', 0, "=regtype"},
+    {4089, "regnamespace", 4, true, 'b', 'N', false, 0, 4090, 'i', 'p', 0, "=regnamespace"},
+    {4096, "regrole", 4, true, 'b', 'N', false, 0, 4097, 'i', 'p', 0, "=regrole"},
     {2249, "record", -1, false, 'p', 'P', false, 0, 2287, 'd', 'x', 0,
      "record_in record_out record_recv record_send"},
     {2275, "cstring", -2, false, 'p', 'P', false, 0, 1263, 'c', 'p', 0,
@@ -96,6 +99,11 @@ constexpr BaseType kBaseTypes[] = {
     {2276, "any", 4, true, 'p', 'P', false, 0, 0, 'i', 'p', 0, "any_in any_out - -"},
     {2277, "anyarray", -1, false, 'p', 'P', false, 0, 0, 'd', 'x', 0,
      "anyarray_in anyarray_out anyarray_recv anyarray_send"},
+    {2281, "internal", 8, true, 'p', 'P', false, 0, 0, 'd', 'p', 0, "internal_in internal_out - -"},
+    {325, "index_am_handler", 4, true, 'p', 'P', false, 0, 0, 'i', 'p', 0,
+     "index_am_handler_in index_am_handler_out - -"},
+    {269, "table_am_handler", 4, true, 'p', 'P', false, 0, 0, 'i', 'p', 0,
+     "table_am_handler_in table_am_handler_out - -"},
     {2278, "void", 4, true, 'p', 'P', false, 0, 0, 'i', 'p', 0,
      "void_in void_out void_recv void_send"},
     {2279, "trigger", 4, true, 'p', 'P', false, 0, 0, 'i', 'p', 0,
@@ -110,6 +118,38 @@ constexpr BaseType kBaseTypes[] = {
      "jsonb_in jsonb_out jsonb_recv jsonb_send"},
     {5069, "xid8", 8, true, 'b', 'U', false, 0, 271, 'd', 'p', 0, "=xid8"},
 };
+
+// The types with a type modifier (length, precision): PostgreSQL's typmodin / typmodout. Their
+// array types take the same functions.
+struct TypmodFunctions {
+  uint32_t oid;
+  const char* in;
+  const char* out;
+};
+constexpr TypmodFunctions kTypmodFunctions[] = {
+    {1042, "bpchartypmodin", "bpchartypmodout"},
+    {1043, "varchartypmodin", "varchartypmodout"},
+    {1083, "timetypmodin", "timetypmodout"},
+    {1114, "timestamptypmodin", "timestamptypmodout"},
+    {1184, "timestamptztypmodin", "timestamptztypmodout"},
+    {1186, "intervaltypmodin", "intervaltypmodout"},
+    {1266, "timetztypmodin", "timetztypmodout"},
+    {1560, "bittypmodin", "bittypmodout"},
+    {1562, "varbittypmodin", "varbittypmodout"},
+    {1700, "numerictypmodin", "numerictypmodout"},
+};
+
+void SetTypmod(TypeRow* row, uint32_t base_oid) {
+  row->typmodin = "-";
+  row->typmodout = "-";
+  for (const TypmodFunctions& f : kTypmodFunctions) {
+    if (f.oid == base_oid) {
+      row->typmodin = f.in;
+      row->typmodout = f.out;
+    }
+  }
+}
+
 
 // Interned function names: the table is built once and lives for the process (string_views
 // into it stay valid).
@@ -142,6 +182,42 @@ void SetIo(TypeRow* row, std::string_view io) {
   row->send = names[3];
 }
 
+// A composite row type of a catalog or view (C10), and the array type over it when it has one.
+void AddRowType(std::vector<TypeRow>* rows, std::string_view name, uint32_t oid,
+                uint32_t relid, uint32_t array_oid) {
+  TypeRow r{};
+  r.oid = oid;
+  r.name = std::string(name);
+  r.typlen = -1;
+  r.typbyval = false;
+  r.typtype = 'c';
+  r.typcategory = 'C';
+  r.typdelim = ',';
+  r.typrelid = relid;
+  r.typarray = array_oid;
+  r.typalign = 'd';
+  r.typstorage = 'x';
+  r.subscript = "-";
+  SetIo(&r, "record_in record_out record_recv record_send");
+  r.typmodin = "-";
+  r.typmodout = "-";
+  r.analyze = "-";
+  rows->push_back(r);
+  if (array_oid == 0) return;
+  TypeRow a = r;
+  a.oid = array_oid;
+  a.name = "_" + std::string(name);
+  a.typtype = 'b';
+  a.typcategory = 'A';
+  a.typrelid = 0;
+  a.typelem = oid;
+  a.typarray = 0;
+  a.subscript = "array_subscript_handler";
+  SetIo(&a, "array_in array_out array_recv array_send");
+  a.analyze = "array_typanalyze";
+  rows->push_back(std::move(a));
+}
+
 std::vector<TypeRow> BuildTypes() {
   std::vector<TypeRow> rows;
   for (const BaseType& b : kBaseTypes) {
@@ -159,10 +235,15 @@ std::vector<TypeRow> BuildTypes() {
     r.typalign = b.align;
     r.typstorage = b.storage;
     r.typcollation = b.collation;
-    // name, int2vector and oidvector are fixed-length / vector types subscriptable like arrays.
-    r.subscript = b.elem == 0 ? "-" : b.len == -1 ? "array_subscript_handler"
-                                                  : "raw_array_subscript_handler";
+    // name, int2vector and oidvector are fixed-length / vector types subscriptable like arrays;
+    // jsonb has its own subscripting.
+    r.subscript = b.oid == type::kJsonb ? "jsonb_subscript_handler"
+                  : b.elem == 0         ? "-"
+                  : b.len == -1         ? "array_subscript_handler"
+                                        : "raw_array_subscript_handler";
     SetIo(&r, b.io);
+    SetTypmod(&r, b.oid);
+    r.analyze = "-";
     rows.push_back(std::move(r));
   }
   // C8: the array type of every type that names one.
@@ -185,39 +266,17 @@ std::vector<TypeRow> BuildTypes() {
     r.typcollation = b.collation;
     r.subscript = "array_subscript_handler";
     SetIo(&r, "array_in array_out array_recv array_send");
+    SetTypmod(&r, b.oid);
+    r.analyze = "array_typanalyze";
     rows.push_back(std::move(r));
   }
   // C10: the catalogs' row types (and the array types PostgreSQL fixes for the four bootstrap
-  // catalogs' row types; the others get none here).
+  // catalogs' row types; the others get none here), then the system views' (C18).
   for (const CatalogDef& def : AllCatalogs()) {
-    TypeRow r{};
-    r.oid = def.rowtype_oid;
-    r.name = std::string(def.name);
-    r.typlen = -1;
-    r.typbyval = false;
-    r.typtype = 'c';
-    r.typcategory = 'C';
-    r.typdelim = ',';
-    r.typrelid = def.oid;
-    r.typarray = def.array_type_oid;
-    r.typalign = 'd';
-    r.typstorage = 'x';
-    r.subscript = "-";
-    SetIo(&r, "record_in record_out record_recv record_send");
-    rows.push_back(std::move(r));
-    if (def.array_type_oid != 0) {
-      TypeRow a = rows.back();
-      a.oid = def.array_type_oid;
-      a.name = "_" + std::string(def.name);
-      a.typtype = 'b';
-      a.typcategory = 'A';
-      a.typrelid = 0;
-      a.typelem = def.rowtype_oid;
-      a.typarray = 0;
-      a.subscript = "array_subscript_handler";
-      SetIo(&a, "array_in array_out array_recv array_send");
-      rows.push_back(std::move(a));
-    }
+    AddRowType(&rows, def.name, def.rowtype_oid, def.oid, def.array_type_oid);
+  }
+  for (const SystemViewDef& view : AllSystemViews()) {
+    AddRowType(&rows, view.name, view.rowtype_oid, view.oid, view.array_type_oid);
   }
   return rows;
 }
@@ -225,8 +284,12 @@ std::vector<TypeRow> BuildTypes() {
 struct TypeTable {
   std::vector<TypeRow> rows = BuildTypes();
   std::unordered_map<uint32_t, size_t> by_oid;
+  std::unordered_map<std::string_view, size_t> by_name;  // views into `rows`, which never change
   TypeTable() {
-    for (size_t i = 0; i < rows.size(); ++i) by_oid.emplace(rows[i].oid, i);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      by_oid.emplace(rows[i].oid, i);
+      by_name.emplace(rows[i].name, i);
+    }
   }
 };
 
@@ -243,6 +306,12 @@ const TypeRow* FindBuiltinType(uint32_t oid) {
   const TypeTable& t = Table();
   auto it = t.by_oid.find(oid);
   return it == t.by_oid.end() ? nullptr : &t.rows[it->second];
+}
+
+const TypeRow* FindBuiltinTypeByName(std::string_view name) {
+  const TypeTable& t = Table();
+  auto it = t.by_name.find(name);
+  return it == t.by_name.end() ? nullptr : &t.rows[it->second];
 }
 
 access::Attribute AttributeForBuiltinType(std::string_view name, uint32_t type_oid,

@@ -533,6 +533,21 @@ constexpr CatalogIndexDef kPgCollationIndexes[] = {
     {3085, "pg_collation_oid_index", 1, {"oid"}, true, true},
 };
 
+constexpr CatalogColumn kPgRewriteColumns[] = {
+    {"oid", type::kOid, true},
+    {"rulename", type::kName, true},
+    {"ev_class", type::kOid, true},
+    {"ev_type", type::kChar, true},
+    {"ev_enabled", type::kChar, true},
+    {"is_instead", type::kBool, true},
+    {"ev_qual", type::kPgNodeTree, true},
+    {"ev_action", type::kPgNodeTree, true},
+};
+constexpr CatalogIndexDef kPgRewriteIndexes[] = {
+    {2692, "pg_rewrite_oid_index", 1, {"oid"}, true, true},
+    {2693, "pg_rewrite_rel_rulename_index", 2, {"ev_class", "rulename"}, true, false},
+};
+
 constexpr CatalogDef kCatalogs[] = {
     {"pg_type", 1247, 71, 210, false, kPgTypeColumns, kPgTypeIndexes},
     {"pg_attribute", 1249, 75, 270, false, kPgAttributeColumns, kPgAttributeIndexes},
@@ -560,6 +575,7 @@ constexpr CatalogDef kCatalogs[] = {
     {"pg_statistic", 2619, 10016, 0, false, kPgStatisticColumns, kPgStatisticIndexes},
     {"pg_cast", 2605, 10017, 0, false, kPgCastColumns, kPgCastIndexes},
     {"pg_collation", 3456, 10018, 0, false, kPgCollationColumns, kPgCollationIndexes},
+    {"pg_rewrite", 2618, 10019, 0, false, kPgRewriteColumns, kPgRewriteIndexes},
 };
 
 }  // namespace

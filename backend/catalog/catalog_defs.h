@@ -36,6 +36,7 @@ inline constexpr uint32_t kPgIndex = 2610;
 inline constexpr uint32_t kPgNamespace = 2615;
 inline constexpr uint32_t kPgOpclass = 2616;
 inline constexpr uint32_t kPgOperator = 2617;
+inline constexpr uint32_t kPgRewrite = 2618;
 inline constexpr uint32_t kPgStatistic = 2619;
 inline constexpr uint32_t kPgOpfamily = 2753;
 inline constexpr uint32_t kPgCollation = 3456;

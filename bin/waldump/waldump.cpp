@@ -18,6 +18,7 @@
 #include "access/transam/xact.h"
 #include "backend/utils/error/format.h"
 #include "bin/common/tool_output.h"
+#include "storage/smgr/database_dir.h"
 
 namespace keel::tools {
 namespace {
@@ -120,6 +121,7 @@ void RegisterWaldumpRmgrs() {
   transam::RegisterMultiXactRmgr();  // multixact creation
   access::RegisterHeapRmgrs();   // heap changes, pruning, vacuum
   access::nbtree::RegisterBtreeRmgr();  // B+tree indexes
+  storage::RegisterDatabaseRmgr();       // CREATE DATABASE's directory copy
   if (transam::GetRmgr(transam::RmgrId::kTest) == nullptr) {
     transam::RegisterRmgr(transam::RmgrId::kTest,
                           transam::RmgrOps{"Test", nullptr, TestDescribe, TestIdentify});

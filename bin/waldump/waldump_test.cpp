@@ -123,7 +123,7 @@ TEST_F(WaldumpTest, Statistics) {
 TEST_F(WaldumpTest, BadArguments) {
   ProgramResult r = Waldump({"-r", "list"});
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.out, "XLOG\nStorage\nCLOG\nCommitTs\nTransaction\nHeap\nHeap2\nMultiXact\nBtree\nTest\n");
+  EXPECT_EQ(r.out, "XLOG\nStorage\nCLOG\nCommitTs\nTransaction\nHeap\nHeap2\nMultiXact\nBtree\nDatabase\nTest\n");
   r = Waldump({"-p", wal_dir_, "-r", "bogus"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-waldump: error: resource manager \"bogus\" does not exist\n");

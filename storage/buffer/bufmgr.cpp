@@ -405,13 +405,18 @@ void DropRelationAllBuffers(const RelFileLocator& rel) {
   }
 }
 
-void FlushRelationBuffers(const RelFileLocator& rel) {
+namespace {
+
+// Writes every valid dirty buffer whose tag satisfies `matches`; `maybe` is the unlocked
+// pre-check on a descriptor (re-checked with `matches` under the header bit).
+template <typename Maybe, typename Match>
+void FlushMatchingBuffers(Maybe&& maybe, Match&& matches) {
   constexpr uint32_t kValidDirty = kValid | kDirty;
   for (int i = 0; i < shared_pool.n_buffers; ++i) {
     BufferDesc* desc = &shared_pool.descs[i];
-    if (!MaybeOfRelation(desc, rel)) continue;
+    if (!maybe(desc)) continue;
     const uint32_t state = LockBufHdr(desc);
-    if (!(desc->tag.rel == rel) || (state & kValidDirty) != kValidDirty) {
+    if (!matches(desc->tag) || (state & kValidDirty) != kValidDirty) {
       UnlockBufHdr(desc, state);
       continue;
     }
@@ -419,6 +424,27 @@ void FlushRelationBuffers(const RelFileLocator& rel) {
     DescPin pin(desc);
     LwLockGuard content(&desc->content_lock, LwLockMode::kShared);
     FlushBufferLocked(desc, Writer::kBackend);
+  }
+}
+
+}  // namespace
+
+void FlushRelationBuffers(const RelFileLocator& rel) {
+  FlushMatchingBuffers([&](const BufferDesc* desc) { return MaybeOfRelation(desc, rel); },
+                       [&](const BufferTag& tag) { return tag.rel == rel; });
+}
+
+void FlushDatabaseBuffers(Oid db) {
+  FlushMatchingBuffers([&](const BufferDesc* desc) { return desc->tag.rel.db == db; },
+                       [&](const BufferTag& tag) { return tag.rel.db == db; });
+}
+
+void DropDatabaseBuffers(Oid db) {
+  shared_pool.control->relation_drops.fetch_add(1);  // B11: before anything is gone
+  auto matches = [&](const BufferTag& tag) { return tag.rel.db == db; };
+  for (int i = 0; i < shared_pool.n_buffers; ++i) {
+    BufferDesc* desc = &shared_pool.descs[i];
+    if (desc->tag.rel.db == db) InvalidateBuffer(desc, matches);
   }
 }
 

@@ -139,6 +139,13 @@ void FlushRelationBuffers(const RelFileLocator& rel);
 // writing one is waited for); XX000 if the caller itself still pins one.
 void DropRelationBuffers(const RelFileLocator& rel, ForkNumber fork, BlockNumber first_block);
 void DropRelationAllBuffers(const RelFileLocator& rel);
+// Database-wide forms (CREATE / DROP DATABASE, storage/smgr/database_dir.h): every buffer whose
+// relation lives in database `db` (any tablespace, any fork). Flush writes the dirty ones
+// (requires: no content lock held on them; throws smgr's write errors); Drop forgets them all
+// without writing (requires: nobody uses the database any more; XX000 if the caller itself
+// still pins one). B11 counts a database drop as a relation drop.
+void FlushDatabaseBuffers(Oid db);
+void DropDatabaseBuffers(Oid db);
 // How many times Drop*Buffers ran (every truncation and drop calls one), pool-wide (B11). A
 // process that caches something about a relation's size (the heap's insert target) keeps the
 // count it saw: while it is unchanged, no relation shrank since, and the cache needs no check

@@ -456,6 +456,43 @@ TEST_F(BufMgrTest, DropRelationBuffersForgetsWithoutWriting) {
   EXPECT_THROW(DropRelationAllBuffers(rel), Error);
 }
 
+TEST_F(BufMgrTest, DatabaseWideFlushAndDrop) {
+  StartPool(32);
+  ASSERT_EQ(mkdir("base/6", 0700), 0);
+  const RelFileLocator a = TestRel(16384);
+  const RelFileLocator b = TestRel(16385);
+  const RelFileLocator elsewhere{Oid(1663), Oid(6), Oid(16384)};  // same number, other database
+  CreateTestRelation(a, 3, 0);
+  CreateTestRelation(b, 2, 10);
+  CreateTestRelation(elsewhere, 2, 20);
+  for (uint32_t blk = 0; blk < 3; ++blk) AddToPayload(a, blk, 100);
+  AddToPayload(b, 1, 100);
+  AddToPayload(elsewhere, 0, 100);
+  // Flush writes exactly the database's dirty buffers and keeps them cached.
+  const BufferPoolStats before = GetBufferPoolStats();
+  FlushDatabaseBuffers(Oid(kTestDb));
+  EXPECT_EQ(GetBufferPoolStats().writes - before.writes, 4u);
+  alignas(4096) std::byte page[kBlockSize];
+  SmgrRead(a, ForkNumber::kMain, BlockNumber(2), page);
+  EXPECT_EQ(PagePayload(page), 102u) << "written to the file";
+  SmgrRead(elsewhere, ForkNumber::kMain, BlockNumber(0), page);
+  EXPECT_EQ(PagePayload(page), 20u) << "another database's dirty buffer is not written";
+  // Drop forgets every buffer of the database without writing; other databases keep theirs.
+  AddToPayload(a, 0, 1000);  // dirty again, in the buffer only
+  const uint64_t drops = RelationDropCount();
+  const uint64_t writes = GetBufferPoolStats().writes;
+  DropDatabaseBuffers(Oid(kTestDb));
+  EXPECT_EQ(GetBufferPoolStats().writes, writes) << "dropped buffers are not written";
+  EXPECT_GT(RelationDropCount(), drops) << "B11";
+  const uint64_t reads = GetBufferPoolStats().reads;
+  EXPECT_EQ(ReadPayload(a, 0), 100u) << "the unwritten change is gone";
+  EXPECT_EQ(ReadPayload(b, 1), 111u);
+  EXPECT_EQ(GetBufferPoolStats().reads - reads, 2u) << "both were read from disk again";
+  EXPECT_EQ(ReadPayload(elsewhere, 0), 120u) << "still cached, still dirty";
+  PinnedBuffer pin(ReadBuffer(a, ForkNumber::kMain, BlockNumber(1)));
+  EXPECT_THROW(DropDatabaseBuffers(Oid(kTestDb)), Error) << "its own pin";
+}
+
 TEST_F(BufMgrTest, DropWaitsForAnotherProcessPin) {
   StartPool(16);
   const RelFileLocator rel = TestRel(16384);

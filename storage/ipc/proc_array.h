@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <type_traits>
 
 #include "storage/ipc/latch.h"
@@ -29,7 +30,28 @@ enum class ProcKind : uint8_t {
 // "client backend", "checkpointer", ... as pg_stat_activity.backend_type shows them.
 [[nodiscard]] const char* ProcKindName(ProcKind kind);
 
+// What a backend is doing (PostgreSQL's BackendState; pg_stat_activity.state).
+enum class BackendState : uint8_t {
+  kUndefined,                 // not reported (auxiliary processes, a backend starting)
+  kIdle,                      // waiting for a command
+  kRunning,                   // executing a query
+  kIdleInTransaction,
+  kFastpath,                  // executing a fast-path function call
+  kIdleInTransactionAborted,
+  kDisabled,                  // track_activities off
+};
+// "idle", "active", "idle in transaction", "fastpath function call", "idle in transaction
+// (aborted)", "disabled"; nullptr for kUndefined (NULL in pg_stat_activity).
+[[nodiscard]] const char* BackendStateName(BackendState state);
+
 inline constexpr int kProcNameBytes = 64;  // user, database, application_name incl. NUL
+inline constexpr int kProcClientAddrBytes = 46;  // INET6_ADDRSTRLEN: "::ffff:192.168.100.200"
+inline constexpr int kProcWaitEventBytes = 32;   // "Client", "ClientRead" ... incl. NUL
+// Bytes of query text kept per slot (PostgreSQL's track_activity_query_size default and range);
+// the text is cut at a character boundary below this, NUL included.
+inline constexpr int kDefaultTrackActivityQuerySize = 1024;
+inline constexpr int kMinTrackActivityQuerySize = 100;
+inline constexpr int kMaxTrackActivityQuerySize = 1048576;
 // Subtransaction xids a slot publishes before it overflows (PostgreSQL's PGPROC_MAX_CACHED_SUBXIDS).
 inline constexpr int kProcMaxCachedSubxids = 64;
 
@@ -46,6 +68,20 @@ struct alignas(64) ProcSlot {
   char user[kProcNameBytes];
   char database[kProcNameBytes];
   char application_name[kProcNameBytes];
+
+  // Activity (pg_stat_activity; P9): written by the slot's process inside the change_count
+  // bracket, like the fields above; cleared by acquire. The query text is in the proc array's
+  // activity buffers (ProcArrayReportActivity), guarded the same way.
+  uint32_t database_oid;       // 0 until the session has a database
+  uint32_t role_oid;           // 0 until the session is authenticated
+  BackendState state;
+  int32_t client_port;         // TCP port; -1 Unix-domain socket; 0 no client
+  char client_addr[kProcClientAddrBytes];  // numeric address; "" Unix socket or no client
+  int64_t xact_start_us;       // wall clock, microseconds since the Unix epoch; 0 = none
+  int64_t query_start_us;      // the last statement's start; 0 = none yet
+  int64_t state_change_us;     // when `state` was last reported; 0 = never
+  char wait_event_type[kProcWaitEventBytes];  // "" = not waiting
+  char wait_event[kProcWaitEventBytes];
 
   // The slot's process waits on it; everybody may set it (T1).
   Latch latch;
@@ -88,17 +124,39 @@ struct ProcInfo {
   uint64_t xmin;
 };
 
-// Bytes of shared memory the proc array needs (for the postmaster's size sum).
-// Throws 54000 on overflow.
-[[nodiscard]] size_t ProcArrayShmemSize(int max_backends, int max_aux, int max_prepared = 0);
+// A consistent copy of a slot's activity (P4, P9): what pg_stat_activity shows of it.
+// Process-local (not a shared type).
+struct ProcActivity {
+  ProcInfo info;
+  uint32_t database_oid;
+  uint32_t role_oid;
+  BackendState state;
+  int32_t client_port;
+  char client_addr[kProcClientAddrBytes];
+  int64_t xact_start_us;
+  int64_t query_start_us;
+  int64_t state_change_us;
+  char wait_event_type[kProcWaitEventBytes];
+  char wait_event[kProcWaitEventBytes];
+  std::string query;  // the last reported query text ("" when none)
+};
+
+// Bytes of shared memory the proc array needs (for the postmaster's size sum), including one
+// query-text buffer of `query_bytes` per slot (P9; the postmaster passes
+// track_activity_query_size). Throws 54000 on overflow.
+// Requires: kMinTrackActivityQuerySize <= query_bytes <= kMaxTrackActivityQuerySize.
+[[nodiscard]] size_t ProcArrayShmemSize(int max_backends, int max_aux, int max_prepared = 0,
+                                        int query_bytes = kDefaultTrackActivityQuerySize);
 
 // Postmaster, after ShmemCreate and before any fork (again after a crash re-creation):
 // allocates "proc array" with ShmemInitStruct and initialises every slot and its latch.
 // The last `max_prepared` slots belong to prepared transactions (P8): kind kPrepared, pid 0,
 // on no free list; access/transam's two-phase code owns them.
+// `query_bytes` as given to ProcArrayShmemSize.
 // Requires: max_backends >= 1, max_aux >= 0, max_prepared >= 0. Throws what ShmemInitStruct
 // throws.
-void ProcArrayShmemInit(int max_backends, int max_aux, int max_prepared = 0);
+void ProcArrayShmemInit(int max_backends, int max_aux, int max_prepared = 0,
+                        int query_bytes = kDefaultTrackActivityQuerySize);
 
 // A backend claims a free backend slot for itself: stores pid, kind, cancel key and start
 // time, clears the identity strings and xids, owns the slot's latch (T1) and makes the slot
@@ -121,6 +179,39 @@ void ProcArrayReleaseSlot(ProcSlot* slot);
 // leaves a field unchanged). Requires: `slot` acquired by this process.
 void ProcArraySetSessionInfo(ProcSlot* slot, const char* user, const char* database,
                              const char* application_name);
+
+// --- Activity (pg_stat_activity; P9) -----------------------------------------------------------
+// Each setter changes this process's own slot inside its change_count bracket (P4), takes no
+// lock and never throws. Requires: `slot` acquired by this process.
+
+// The session's database and role oids (pg_stat_activity.datid / usesysid); 0 = none.
+void ProcArraySetSessionIds(ProcSlot* slot, uint32_t database_oid, uint32_t role_oid);
+// The client's numeric address (truncated to kProcClientAddrBytes - 1) and port; for a
+// Unix-domain socket pass nullptr (or "") and -1.
+void ProcArraySetClientAddress(ProcSlot* slot, const char* addr, int32_t port);
+// Start of the current transaction (wall clock, us since the Unix epoch); 0 when none.
+void ProcArraySetXactStart(ProcSlot* slot, int64_t xact_start_us);
+// PostgreSQL's pgstat_report_activity: the new state, and when `query` is not nullptr the
+// statement's text (cut at a UTF-8 character boundary to fit the buffer) and its start time.
+// The state change time is now. kDisabled also clears the query text and times.
+void ProcArrayReportActivity(ProcSlot* slot, BackendState state, const char* query);
+// What the process waits for ("Lock" / "relation", "Client" / "ClientRead"); nullptr: nothing.
+void ProcArraySetWaitEvent(ProcSlot* slot, const char* type, const char* event);
+// Bytes of each slot's query buffer (query_bytes of ProcArrayShmemInit), 0 before it.
+[[nodiscard]] int ProcArrayQueryBytes();
+
+// Calls `visit(activity, arg)` with a consistent copy of every slot in use (as
+// ProcArrayForEach), with its activity fields and query text. Takes no lock (P4).
+using ProcActivityVisitor = void (*)(const ProcActivity& activity, void* arg);
+void ProcArrayForEachActivity(ProcActivityVisitor visit, void* arg);
+
+template <typename Fn>
+void ProcArrayForEachActivityOf(Fn&& fn) {
+  using Callable = std::remove_reference_t<Fn>;
+  ProcArrayForEachActivity(
+      [](const ProcActivity& a, void* arg) { (*static_cast<Callable*>(arg))(a); },
+      const_cast<void*>(static_cast<const void*>(&fn)));
+}
 
 // CancelRequest: when a backend slot holds `pid` with `cancel_key`, sends it SIGINT.
 // Returns whether such a backend was found (and signalled). Any process; takes no lock.

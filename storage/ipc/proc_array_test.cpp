@@ -231,10 +231,144 @@ TEST_F(ProcArrayTest, CancelIgnoresAuxiliaryProcesses) {
 }
 
 TEST_F(ProcArrayTest, ShmemSizeGrowsWithSlots) {
-  EXPECT_EQ(ProcArrayShmemSize(10, 5) - ProcArrayShmemSize(9, 5), sizeof(ProcSlot));
-  EXPECT_EQ(ProcArrayShmemSize(10, 5) - ProcArrayShmemSize(10, 4), sizeof(ProcSlot));
-  EXPECT_EQ(ProcArrayShmemSize(10, 5, 3) - ProcArrayShmemSize(10, 5), 3 * sizeof(ProcSlot));
+  // Each slot brings its query buffer (P9).
+  const size_t per_slot = sizeof(ProcSlot) + kDefaultTrackActivityQuerySize;
+  EXPECT_EQ(ProcArrayShmemSize(10, 5) - ProcArrayShmemSize(9, 5), per_slot);
+  EXPECT_EQ(ProcArrayShmemSize(10, 5) - ProcArrayShmemSize(10, 4), per_slot);
+  EXPECT_EQ(ProcArrayShmemSize(10, 5, 3) - ProcArrayShmemSize(10, 5), 3 * per_slot);
+  EXPECT_EQ(ProcArrayShmemSize(10, 5, 0, 4096) - ProcArrayShmemSize(10, 5, 0, 1024),
+            15u * 3072u);
   EXPECT_EQ(sizeof(ProcSlot) % 64, 0u);
+  EXPECT_EQ(ProcArrayQueryBytes(), kDefaultTrackActivityQuerySize);
+}
+
+// P9: what the slot's process reports is what readers copy; acquire clears it.
+TEST_F(ProcArrayTest, ActivityIsReportedAndClearedWithTheSlot) {
+  const int32_t me = getpid();
+  ProcSlot* slot = ProcArrayAcquireBackendSlot(me, 7);
+  ASSERT_NE(slot, nullptr);
+  auto read = [&] {
+    std::vector<ProcActivity> seen;
+    ProcArrayForEachActivityOf([&](const ProcActivity& a) { seen.push_back(a); });
+    EXPECT_EQ(seen.size(), 1u);
+    return seen.empty() ? ProcActivity{} : seen[0];
+  };
+  ProcActivity a = read();
+  EXPECT_EQ(a.info.pid, me);
+  EXPECT_EQ(a.state, BackendState::kUndefined);
+  EXPECT_EQ(BackendStateName(a.state), nullptr);
+  EXPECT_EQ(a.database_oid, 0u);
+  EXPECT_EQ(a.client_port, 0);
+  EXPECT_EQ(a.query_start_us, 0);
+  EXPECT_EQ(a.query, "");
+
+  ProcArraySetSessionIds(slot, 5, 10);
+  ProcArraySetClientAddress(slot, "192.168.10.20", 54321);
+  ProcArraySetXactStart(slot, 1'700'000'000'000'000);
+  ProcArrayReportActivity(slot, BackendState::kRunning, "SELECT 1");
+  ProcArraySetWaitEvent(slot, "Lock", "relation");
+  a = read();
+  EXPECT_EQ(a.database_oid, 5u);
+  EXPECT_EQ(a.role_oid, 10u);
+  EXPECT_STREQ(a.client_addr, "192.168.10.20");
+  EXPECT_EQ(a.client_port, 54321);
+  EXPECT_EQ(a.xact_start_us, 1'700'000'000'000'000);
+  EXPECT_STREQ(BackendStateName(a.state), "active");
+  EXPECT_EQ(a.query, "SELECT 1");
+  EXPECT_GE(a.query_start_us, a.info.start_time_us);
+  EXPECT_EQ(a.state_change_us, a.query_start_us);
+  EXPECT_STREQ(a.wait_event_type, "Lock");
+  EXPECT_STREQ(a.wait_event, "relation");
+
+  // Idle keeps the last query and its start; the state change time moves.
+  const int64_t query_start = a.query_start_us;
+  ProcArraySetWaitEvent(slot, nullptr, nullptr);
+  ProcArrayReportActivity(slot, BackendState::kIdleInTransaction, nullptr);
+  a = read();
+  EXPECT_STREQ(BackendStateName(a.state), "idle in transaction");
+  EXPECT_EQ(a.query, "SELECT 1");
+  EXPECT_EQ(a.query_start_us, query_start);
+  EXPECT_GE(a.state_change_us, query_start);
+  EXPECT_STREQ(a.wait_event_type, "");
+  ProcArraySetClientAddress(slot, nullptr, -1);  // Unix-domain socket
+  a = read();
+  EXPECT_STREQ(a.client_addr, "");
+  EXPECT_EQ(a.client_port, -1);
+  ProcArrayReportActivity(slot, BackendState::kDisabled, nullptr);
+  a = read();
+  EXPECT_STREQ(BackendStateName(a.state), "disabled");
+  EXPECT_EQ(a.query, "");
+  EXPECT_EQ(a.xact_start_us, 0);
+
+  ProcArrayReportActivity(slot, BackendState::kRunning, "SELECT 2");
+  ProcArrayReleaseSlot(slot);
+  slot = ProcArrayAcquireBackendSlot(me, 8);
+  a = read();
+  EXPECT_EQ(a.state, BackendState::kUndefined);
+  EXPECT_EQ(a.query, "");
+  EXPECT_EQ(a.role_oid, 0u);
+  EXPECT_EQ(a.query_start_us, 0);
+}
+
+// P9: a query longer than the buffer is cut at a character boundary, never inside a UTF-8
+// sequence.
+TEST(ProcArrayQueryTest, LongQueriesAreCutAtACharacterBoundary) {
+  constexpr int kQueryBytes = kMinTrackActivityQuerySize;  // 99 bytes of text + NUL
+  ShmemCreate(ProcArrayShmemSize(1, 0, 0, kQueryBytes));
+  ProcArrayShmemInit(1, 0, 0, kQueryBytes);
+  InitProcessContext(ProcessRole::kStandalone);
+  EXPECT_EQ(ProcArrayQueryBytes(), kQueryBytes);
+  ProcSlot* slot = ProcArrayAcquireBackendSlot(getpid(), 1);
+  ASSERT_NE(slot, nullptr);
+  auto query = [] {
+    std::string q;
+    ProcArrayForEachActivityOf([&](const ProcActivity& a) { q = a.query; });
+    return q;
+  };
+  const std::string fits(kQueryBytes - 1, 'x');
+  ProcArrayReportActivity(slot, BackendState::kRunning, fits.c_str());
+  EXPECT_EQ(query(), fits);
+  // 98 x's then a two-byte "é": the é would straddle the limit, so it goes.
+  const std::string straddles = std::string(kQueryBytes - 2, 'x') + "\xC3\xA9";
+  ProcArrayReportActivity(slot, BackendState::kRunning, straddles.c_str());
+  EXPECT_EQ(query(), std::string(kQueryBytes - 2, 'x'));
+  const std::string ends_on_boundary = std::string(kQueryBytes - 3, 'x') + "\xC3\xA9" + "yyy";
+  ProcArrayReportActivity(slot, BackendState::kRunning, ends_on_boundary.c_str());
+  EXPECT_EQ(query(), std::string(kQueryBytes - 3, 'x') + "\xC3\xA9");
+  ProcArrayReleaseSlot(slot);
+  ShmemDestroy();
+}
+
+// P4, P9: a reader never sees a query text torn between two reports, while the slot's process
+// keeps changing it.
+TEST_F(ProcArrayTest, ReadersNeverSeeATornQuery) {
+  const pid_t child = ForkChild([&] {
+    ProcSlot* slot = ProcArrayAcquireBackendSlot(getpid(), 1);
+    if (slot == nullptr) return 1;
+    // Alternate "aaa...a" (300 a's) and "bb...b" (700 b's).
+    const std::string a(300, 'a'), b(700, 'b');
+    shared_->ready.store(1);
+    for (int i = 0; shared_->stop.load() == 0; ++i) {
+      ProcArrayReportActivity(slot, BackendState::kRunning, i % 2 == 0 ? a.c_str() : b.c_str());
+    }
+    ProcArrayReleaseSlot(slot);
+    return 0;
+  });
+  ASSERT_TRUE(WaitUntil([&] { return shared_->ready.load() == 1; }));
+  int reads = 0, consistent = 0;
+  const int64_t deadline = testing::NowMs() + 300;
+  while (testing::NowMs() < deadline) {
+    ProcArrayForEachActivityOf([&](const ProcActivity& act) {
+      ++reads;
+      const std::string& q = act.query;
+      const bool uniform = !q.empty() && q.find_first_not_of(q[0]) == std::string::npos;
+      if (uniform && (q[0] == 'a' ? q.size() == 300 : q.size() == 700)) ++consistent;
+    });
+  }
+  shared_->stop.store(1);
+  EXPECT_EQ(WaitChild(child), 0);
+  EXPECT_GT(reads, 0);
+  EXPECT_EQ(consistent, reads);
 }
 
 // P8: prepared-transaction slots come last, belong to no free list and no process.
