@@ -3,7 +3,9 @@
 // (two processes committing in a loop while a third checks every snapshot it takes).
 // README.md ("Transactions", X5-X7, X11).
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -78,6 +80,7 @@ struct CommitLog {
   std::atomic<uint32_t> count;       // entries claimed
   std::atomic<uint64_t> done_clock;  // bumped after each CommitTransaction returns
   std::atomic<uint32_t> writers_done;
+  std::atomic<uint32_t> reader_started;  // the writers wait for it
   struct Entry {
     std::atomic<uint64_t> started_after;  // done_clock before the xid was assigned
     std::atomic<uint32_t> will_commit;
@@ -100,6 +103,9 @@ TEST(SnapshotTest, SeqlockUnderConcurrentCommits) {
   std::vector<pid_t> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.push_back(harness.ForkBackend([log, w] {
+      // A Release build commits 3000 transactions in a few milliseconds: start only once the
+      // reader runs, so that the two overlap even when the reader's fork is slow.
+      while (log->reader_started.load() == 0) sched_yield();
       for (int i = 0; i < kTransactionsEach; ++i) {
         const uint32_t idx = log->count.fetch_add(1);
         if (idx >= CommitLog::kMax) return 3;
@@ -109,6 +115,9 @@ TEST(SnapshotTest, SeqlockUnderConcurrentCommits) {
         e.started_after.store(log->done_clock.load());
         e.will_commit.store(commit ? 1 : 0);
         e.xid.store(GetCurrentTransactionId().value());
+        // Commit brackets are most of a transaction's life here and snapshots wait them out:
+        // now and then stay running a little, so that some snapshots surely see us running.
+        if (i % 16 == 0) usleep(50);
         if (i % 7 == w) {  // some with subtransactions, one of them rolled back
           DefineSavepoint("s");
           (void)GetCurrentTransactionId();
@@ -129,19 +138,24 @@ TEST(SnapshotTest, SeqlockUnderConcurrentCommits) {
   }
   const pid_t reader = harness.ForkBackend([log] {
     int snapshots = 0;
-    int busy = 0;  // snapshots that saw another transaction running (the test overlapped)
+    int busy = 0;  // snapshots that saw a writer's transaction running (the test overlapped)
+    log->reader_started.store(1);
     for (;;) {
       const bool last_round = log->writers_done.load() == kWriters;
       StartTransaction();
       const Snapshot snap = GetLatestSnapshot();
       const uint32_t n = std::min<uint32_t>(log->count.load(), CommitLog::kMax);
       std::vector<uint32_t> visible;
+      // A running xid may be in xip or at or past xmax (assigned after the snapshot's newest
+      // completion), so "busy" is judged by the writers' own log, not by xip.
+      bool saw_running = false;
       uint64_t min_running_done = UINT64_MAX;  // earliest commit-return among running ones
       for (uint32_t i = 0; i < n; ++i) {
         CommitLog::Entry& e = log->entries[i];
         const TransactionId xid(e.xid.load());
         if (!TransactionIdIsValid(xid)) continue;  // not assigned yet
         if (XidInMvccSnapshot(xid, snap)) {
+          saw_running = true;
           const uint64_t done = e.done_order.load();
           if (done != 0) min_running_done = std::min(min_running_done, done);
           continue;
@@ -159,7 +173,7 @@ TEST(SnapshotTest, SeqlockUnderConcurrentCommits) {
       if (snap.xmin > snap.xmax) return 13;
       CommitTransaction();
       ++snapshots;
-      if (!snap.xip.empty()) ++busy;
+      if (saw_running) ++busy;
       if (last_round) break;
     }
     return snapshots > 10 && busy > 0 ? 0 : 14;
