@@ -425,6 +425,29 @@ bool ProcArraySignalCancel(int32_t pid, int32_t cancel_key) {
   return false;
 }
 
+std::vector<DatabaseSession> ProcArrayDatabaseSessions(uint32_t database_oid) {
+  std::vector<DatabaseSession> sessions;
+  if (header == nullptr || database_oid == 0) return sessions;
+  const int32_t me = static_cast<int32_t>(getpid());
+  for (int i = 0; i < num_slots_total; ++i) {
+    const int32_t pid = slots[i].pid.load(std::memory_order_relaxed);
+    if (pid == 0 || pid == me) continue;
+    DatabaseSession s{};
+    uint32_t db = 0;
+    if (!ReadConsistent(&slots[i], [&] {  // P4
+          s.pid = slots[i].pid.load(std::memory_order_relaxed);
+          s.kind = slots[i].kind;
+          s.role_oid = slots[i].role_oid;
+          db = slots[i].database_oid;
+        })) {
+      continue;
+    }
+    if (s.pid == 0 || s.pid == me || s.kind == ProcKind::kFree || db != database_oid) continue;
+    sessions.push_back(s);
+  }
+  return sessions;
+}
+
 int ProcArrayCountBackends() {
   return header == nullptr ? 0 : header->num_backends.load(std::memory_order_relaxed);
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "storage/ipc/latch.h"
 
@@ -216,6 +217,21 @@ void ProcArrayForEachActivityOf(Fn&& fn) {
 // CancelRequest: when a backend slot holds `pid` with `cancel_key`, sends it SIGINT.
 // Returns whether such a backend was found (and signalled). Any process; takes no lock.
 bool ProcArraySignalCancel(int32_t pid, int32_t cancel_key);
+
+// A process whose slot names a database (ProcArraySetSessionIds): what CREATE / DROP / ALTER
+// DATABASE need to find, count and signal the sessions of a database (PostgreSQL's
+// CountOtherDBBackends / TerminateOtherDBBackends look at the same fields).
+struct DatabaseSession {
+  int32_t pid;
+  ProcKind kind;
+  uint32_t role_oid;
+};
+// Every process other than the caller (by pid) whose slot's database_oid is `database_oid`,
+// from consistent copies (P4), in slot order. Takes no lock: a process connecting or leaving
+// meanwhile may or may not be listed (callers that must exclude newcomers hold the lock a
+// connection takes on its database). Prepared transactions' slots carry no database (their
+// pid is 0) and are never listed.
+[[nodiscard]] std::vector<DatabaseSession> ProcArrayDatabaseSessions(uint32_t database_oid);
 
 // Number of backend slots in use (auxiliary processes are not counted).
 [[nodiscard]] int ProcArrayCountBackends();

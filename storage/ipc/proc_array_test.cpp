@@ -242,6 +242,36 @@ TEST_F(ProcArrayTest, ShmemSizeGrowsWithSlots) {
   EXPECT_EQ(ProcArrayQueryBytes(), kDefaultTrackActivityQuerySize);
 }
 
+// ProcArrayDatabaseSessions lists the other processes whose slot names the database.
+TEST_F(ProcArrayTest, DatabaseSessionsListsOtherProcessesOfTheDatabase) {
+  ProcSlot* mine = ProcArrayAcquireBackendSlot(getpid(), 1);
+  ASSERT_NE(mine, nullptr);
+  ProcArraySetSessionIds(mine, 5, 10);
+  EXPECT_TRUE(ProcArrayDatabaseSessions(5).empty());  // the caller itself is never listed
+  // A slot of another "process" (a pid that is not ours), written as its owner would.
+  ProcSlot* other = ProcArraySlot(mine->slot_idx == 0 ? 1 : 0);
+  other->change_count.fetch_add(1);
+  other->pid.store(getpid() + 1000000);
+  other->kind = ProcKind::kBackend;
+  other->database_oid = 5;
+  other->role_oid = 42;
+  other->change_count.fetch_add(1);
+  std::vector<DatabaseSession> s = ProcArrayDatabaseSessions(5);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].pid, getpid() + 1000000);
+  EXPECT_EQ(s[0].kind, ProcKind::kBackend);
+  EXPECT_EQ(s[0].role_oid, 42u);
+  EXPECT_TRUE(ProcArrayDatabaseSessions(6).empty());
+  EXPECT_TRUE(ProcArrayDatabaseSessions(0).empty());
+  other->change_count.fetch_add(1);
+  other->pid.store(0);
+  other->kind = ProcKind::kFree;
+  other->database_oid = 0;
+  other->change_count.fetch_add(1);
+  EXPECT_TRUE(ProcArrayDatabaseSessions(5).empty());
+  ProcArrayReleaseSlot(mine);
+}
+
 // P9: what the slot's process reports is what readers copy; acquire clears it.
 TEST_F(ProcArrayTest, ActivityIsReportedAndClearedWithTheSlot) {
   const int32_t me = getpid();

@@ -102,6 +102,9 @@ inline constexpr SqlState kUndefinedColumn{"42703"};
 inline constexpr SqlState kUndefinedFunction{"42883"};
 inline constexpr SqlState kInvalidTableDefinition{"42P16"};
 inline constexpr SqlState kStatementTooComplex{"54001"};
+// Added for backend/commands (CREATE / ALTER / DROP DATABASE).
+inline constexpr SqlState kDuplicateDatabase{"42P04"};
+inline constexpr SqlState kInvalidObjectDefinition{"42P17"};
 }  // namespace sqlstate
 
 }  // namespace keel
