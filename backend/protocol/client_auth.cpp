@@ -39,10 +39,6 @@ std::string MatchedLine(const auth::HbaLine& line) {
                         std::move(detail));
 }
 
-std::string NoPasswordDetail(const std::string& user) {
-  return Format("User \"%s\" has no password assigned.", user.c_str());
-}
-
 std::string MismatchDetail(const std::string& user) {
   return Format("Password does not match for user \"%s\".", user.c_str());
 }
@@ -72,12 +68,15 @@ std::string ReadCleartextOrMd5Response(ClientConnection& conn) {
 }
 
 void AuthenticatePassword(ClientConnection& conn, const auth::HbaLine& line,
-                          const std::string& user, const auth::PasswordFile& passwords) {
+                          const std::string& user, const RoleSecret& role_secret) {
   conn.SendAndFlush(AuthenticationCleartextPassword());
   std::string password = ReadCleartextOrMd5Response(conn);
-  std::optional<std::string> secret = passwords.Lookup(user);
+  const std::optional<std::string>& secret = role_secret.secret;
   bool ok = false;
-  if (!secret) FailPassword(line, user, NoPasswordDetail(user));
+  if (!secret) {
+    OPENSSL_cleanse(password.data(), password.size());
+    FailPassword(line, user, role_secret.missing_detail);
+  }
   if (auth::IsMd5Hash(*secret)) {
     std::string computed = auth::Md5PasswordHash(password, user);
     ok = CRYPTO_memcmp(computed.data(), secret->data(), computed.size()) == 0;
@@ -105,7 +104,8 @@ void AuthenticateMd5Challenge(ClientConnection& conn, const auth::HbaLine& line,
 }
 
 void AuthenticateScram(ClientConnection& conn, const auth::HbaLine& line, const std::string& user,
-                       const std::optional<std::string>& secret) {
+                       const RoleSecret& role_secret) {
+  const std::optional<std::string>& secret = role_secret.secret;
   auth::ScramChannelBinding binding;
   if (conn.is_tls()) {
     binding.cert_hash = TlsServerEndPointHash(conn.ssl());
@@ -142,7 +142,7 @@ void AuthenticateScram(ClientConnection& conn, const auth::HbaLine& line, const 
   std::optional<std::string> server_final = server.ProcessClientFinal(client_final);
   if (!server_final) {
     std::string why = server.failure_detail();
-    if (why.empty() && !secret) why = NoPasswordDetail(user);
+    if (why.empty() && !secret) why = role_secret.missing_detail;  // A10
     FailPassword(line, user, why);
   }
   // Not flushed: it travels with AuthenticationOk, as PostgreSQL sends it.
@@ -180,8 +180,20 @@ void AuthenticatePeer(ClientConnection& conn, const auth::HbaLine& line, const s
 
 }  // namespace
 
+RoleSecret RoleSecret::NoSuchRole(const std::string& user) {
+  return {std::nullopt, Format("Role \"%s\" does not exist.", user.c_str())};
+}
+
+RoleSecret RoleSecret::NoPassword(const std::string& user) {
+  return {std::nullopt, Format("User \"%s\" has no password assigned.", user.c_str())};
+}
+
+RoleSecret RoleSecret::Expired(const std::string& user) {
+  return {std::nullopt, Format("User \"%s\" has an expired password.", user.c_str())};
+}
+
 void AuthenticateClient(ClientConnection& conn, const auth::HbaLine& line, const std::string& user,
-                        const auth::PasswordFile& passwords, std::string_view database) {
+                        const RoleSecret& secret, std::string_view database) {
   switch (line.method) {
     case auth::HbaMethod::kTrust:
       return;
@@ -194,19 +206,17 @@ void AuthenticateClient(ClientConnection& conn, const auth::HbaLine& line, const
                  conn.peer_host().c_str(), user.c_str(), db.c_str(), EncryptionState(conn)));
     }
     case auth::HbaMethod::kPassword:
-      AuthenticatePassword(conn, line, user, passwords);
+      AuthenticatePassword(conn, line, user, secret);
       return;
-    case auth::HbaMethod::kMd5: {
-      std::optional<std::string> secret = passwords.Lookup(user);
-      if (secret && auth::IsMd5Hash(*secret)) {
-        AuthenticateMd5Challenge(conn, line, user, *secret);
+    case auth::HbaMethod::kMd5:
+      if (secret.secret && auth::IsMd5Hash(*secret.secret)) {
+        AuthenticateMd5Challenge(conn, line, user, *secret.secret);
       } else {
         AuthenticateScram(conn, line, user, secret);
       }
       return;
-    }
     case auth::HbaMethod::kScramSha256:
-      AuthenticateScram(conn, line, user, passwords.Lookup(user));
+      AuthenticateScram(conn, line, user, secret);
       return;
     case auth::HbaMethod::kPeer:
       AuthenticatePeer(conn, line, user);

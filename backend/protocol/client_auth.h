@@ -6,12 +6,29 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
 #include "backend/protocol/auth/hba.h"
-#include "backend/protocol/auth/password_file.h"
 #include "backend/protocol/connection.h"
 #include "backend/utils/error/error.h"
 
 namespace keel::protocol {
+
+// The stored password of the role that is logging in, as the caller read it from pg_authid
+// (PostgreSQL's get_role_password): a SCRAM verifier or an md5 hash, or none with the reason
+// for the server log (A10).
+struct RoleSecret {
+  std::optional<std::string> secret;
+  std::string missing_detail;  // log-only DETAIL when `secret` is empty
+
+  [[nodiscard]] static RoleSecret Of(std::string secret) { return {std::move(secret), ""}; }
+  // `Role "%s" does not exist.`
+  [[nodiscard]] static RoleSecret NoSuchRole(const std::string& user);
+  // `User "%s" has no password assigned.`
+  [[nodiscard]] static RoleSecret NoPassword(const std::string& user);
+  // `User "%s" has an expired password.` (rolvaliduntil in the past)
+  [[nodiscard]] static RoleSecret Expired(const std::string& user);
+};
 
 // A failed login. What the client gets is the keel::Error part (no detail: it must not learn
 // why, A8); log_detail() is PostgreSQL's log-only DETAIL ("Connection matched keel_hba.conf
@@ -33,10 +50,12 @@ class AuthFailedError : public Error {
   std::string log_detail_;
 };
 
-// Runs the method of `line` for `user`; returns on success (the caller then sends
-// AuthenticationOk; a SCRAM AuthenticationSASLFinal may already be buffered). Throws FATAL:
+// Runs the method of `line` for `user`, whose stored password is `secret`; returns on success
+// (the caller then sends AuthenticationOk; a SCRAM AuthenticationSASLFinal may already be
+// buffered). Trust and peer do not look at `secret`: whether the role exists is the caller's
+// check after this returns. Throws FATAL:
 //  28P01 `password authentication failed for user "%s"` (AuthFailedError) for password, md5
-//    and SCRAM failures, unknown users and users without a password;
+//    and SCRAM failures, unknown roles, roles without a (valid) password;
 //  28000 `keel_hba.conf rejects connection for host "%s", user "%s", database "%s", %s`
 //    for reject (the last part "SSL encryption" or "no encryption", PostgreSQL 15's words);
 //  28000 `Peer authentication failed for user "%s"` (AuthFailedError) for peer;
@@ -48,7 +67,7 @@ class AuthFailedError : public Error {
 // md5 with a stored SCRAM verifier (or with no stored secret) runs SCRAM instead, as
 // PostgreSQL does; password checks the cleartext against either kind of stored secret.
 void AuthenticateClient(ClientConnection& conn, const auth::HbaLine& line, const std::string& user,
-                        const auth::PasswordFile& passwords, std::string_view database = {});
+                        const RoleSecret& secret, std::string_view database = {});
 
 // When no line matched: throws FATAL 28000 `no keel_hba.conf entry for host "%s", user "%s",
 // database "%s", %s` (host "[local]" for a Unix socket; last part as for reject).

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -128,9 +129,21 @@ struct AuthSetup {
   std::string hba = "local all all scram-sha-256\n";
   std::string user = "alice";
   std::string database = "sales";
-  auth::PasswordFile passwords;
+  // Existing roles and their stored passwords (nullopt: none); a user not here does not exist.
+  // `secret_override`, when set, is what the catalogs said instead (an expired password).
+  std::map<std::string, std::optional<std::string>> roles;
+  std::optional<RoleSecret> secret_override;
   ssl_ctx_st* tls = nullptr;  // when set, both sides start TLS first
 };
+
+// What the backend reads from pg_authid for the setup's user.
+RoleSecret SecretOf(const AuthSetup& setup) {
+  if (setup.secret_override) return *setup.secret_override;
+  auto it = setup.roles.find(setup.user);
+  if (it == setup.roles.end()) return RoleSecret::NoSuchRole(setup.user);
+  if (!it->second) return RoleSecret::NoPassword(setup.user);
+  return RoleSecret::Of(*it->second);
+}
 
 // Runs AuthenticateClient against `client` (in its own thread); sends AuthenticationOk on
 // success as the backend would.
@@ -161,7 +174,7 @@ Outcome RunAuth(const AuthSetup& setup, const std::function<void(Frontend&)>& cl
       if (setup.tls != nullptr) conn.StartTls(setup.tls);
       const auth::HbaLine* line = hba.Match(MakeHbaRequest(conn, setup.database, setup.user));
       if (line == nullptr) ThrowNoHbaEntry(conn, setup.user, setup.database);
-      AuthenticateClient(conn, *line, setup.user, setup.passwords, setup.database);
+      AuthenticateClient(conn, *line, setup.user, SecretOf(setup), setup.database);
       outcome.ok = true;
       conn.SendAndFlush(AuthenticationOk());  // may find the client gone: fine
     } catch (const AuthFailedError& e) {
@@ -178,9 +191,7 @@ Outcome RunAuth(const AuthSetup& setup, const std::function<void(Frontend&)>& cl
   return outcome;
 }
 
-auth::PasswordFile Passwords(const std::string& text) {
-  return auth::PasswordFile::Parse(text, "passwords");
-}
+using Roles = std::map<std::string, std::optional<std::string>>;
 
 void ExpectError(const Outcome& outcome, const char* code, const std::string& message) {
   ASSERT_TRUE(outcome.error.has_value()) << "expected " << message;
@@ -230,8 +241,8 @@ TEST(ClientAuthTest, NoHbaEntry) {
 TEST(ClientAuthTest, PasswordMethodWithBothSecretKinds) {
   AuthSetup setup;
   setup.hba = "local all all password\n";
-  setup.passwords = Passwords("alice:" + auth::ScramBuildVerifier("pencil", 64) +
-                              "\nbob:" + auth::Md5PasswordHash("s3cret", "bob") + "\n");
+  setup.roles = Roles{{"alice", auth::ScramBuildVerifier("pencil", 64)},
+                      {"bob", auth::Md5PasswordHash("s3cret", "bob")}};
   Outcome ok = RunAuth(setup, [](Frontend& f) {
     EXPECT_EQ(f.ReceiveAuth(), 3);
     f.Send('p', std::string("pencil\0", 7));
@@ -262,13 +273,32 @@ TEST(ClientAuthTest, PasswordMethodWithBothSecretKinds) {
     f.Send('p', std::string("x\0", 2));
   });
   ExpectError(unknown, "28P01", "password authentication failed for user \"carol\"");
-  EXPECT_EQ(unknown.log_detail.rfind("User \"carol\" has no password assigned.\n", 0), 0u);
+  EXPECT_EQ(unknown.log_detail.rfind("Role \"carol\" does not exist.\n", 0), 0u);
+
+  // A role without a password, and one whose password expired (rolvaliduntil): the same
+  // failure for the client, the reason in the log only (A8, A10).
+  setup.roles["dave"] = std::nullopt;
+  setup.user = "dave";
+  Outcome none = RunAuth(setup, [](Frontend& f) {
+    EXPECT_EQ(f.ReceiveAuth(), 3);
+    f.Send('p', std::string("x\0", 2));
+  });
+  ExpectError(none, "28P01", "password authentication failed for user \"dave\"");
+  EXPECT_EQ(none.log_detail.rfind("User \"dave\" has no password assigned.\n", 0), 0u);
+  setup.user = "bob";
+  setup.secret_override = RoleSecret::Expired("bob");
+  Outcome expired = RunAuth(setup, [](Frontend& f) {
+    EXPECT_EQ(f.ReceiveAuth(), 3);
+    f.Send('p', std::string("s3cret\0", 7));  // right password, but expired
+  });
+  ExpectError(expired, "28P01", "password authentication failed for user \"bob\"");
+  EXPECT_EQ(expired.log_detail.rfind("User \"bob\" has an expired password.\n", 0), 0u);
 }
 
 TEST(ClientAuthTest, PasswordProtocolErrors) {
   AuthSetup setup;
   setup.hba = "local all all password\n";
-  setup.passwords = Passwords("alice:" + auth::Md5PasswordHash("pw", "alice") + "\n");
+  setup.roles = Roles{{"alice", auth::Md5PasswordHash("pw", "alice")}};
 
   Outcome gone = RunAuth(setup, [](Frontend& f) { EXPECT_EQ(f.ReceiveAuth(), 3); });
   EXPECT_TRUE(gone.client_gone);  // psql hangs up to prompt for a password: no error
@@ -296,7 +326,7 @@ TEST(ClientAuthTest, Md5Challenge) {
   AuthSetup setup;
   setup.hba = "local all all md5\n";
   std::string stored = auth::Md5PasswordHash("s3cret", "alice");
-  setup.passwords = Passwords("alice:" + stored + "\n");
+  setup.roles = Roles{{"alice", stored}};
   for (const char* password : {"s3cret", "wrong"}) {
     Outcome outcome = RunAuth(setup, [&](Frontend& f) {
       std::string salt;
@@ -316,7 +346,7 @@ TEST(ClientAuthTest, Md5Challenge) {
 TEST(ClientAuthTest, Md5MethodWithScramSecretRunsScram) {
   AuthSetup setup;
   setup.hba = "local all all md5\n";
-  setup.passwords = Passwords("alice:" + auth::ScramBuildVerifier("pencil", 64) + "\n");
+  setup.roles = Roles{{"alice", auth::ScramBuildVerifier("pencil", 64)}};
   Outcome outcome = RunAuth(setup, [](Frontend& f) {
     std::string mechanisms;
     ASSERT_EQ(f.ReceiveAuth(&mechanisms), 10);
@@ -329,7 +359,7 @@ TEST(ClientAuthTest, Md5MethodWithScramSecretRunsScram) {
 
 TEST(ClientAuthTest, ScramExchange) {
   AuthSetup setup;
-  setup.passwords = Passwords("alice:" + auth::ScramBuildVerifier("pencil", 64) + "\n");
+  setup.roles = Roles{{"alice", auth::ScramBuildVerifier("pencil", 64)}};
   for (bool initial_response : {true, false}) {
     Outcome outcome = RunAuth(setup, [&](Frontend& f) {
       std::string mechanisms;
@@ -359,12 +389,23 @@ TEST(ClientAuthTest, ScramExchange) {
     EXPECT_EQ(f.RunScram(client, "SCRAM-SHA-256"), "");
   });
   ExpectError(unknown, "28P01", "password authentication failed for user \"mallory\"");
-  EXPECT_EQ(unknown.log_detail.rfind("User \"mallory\" has no password assigned.\n", 0), 0u);
+  EXPECT_EQ(unknown.log_detail.rfind("Role \"mallory\" does not exist.\n", 0), 0u);
+
+  setup.user = "alice";  // an expired password: the mock exchange, then failure
+  setup.secret_override = RoleSecret::Expired("alice");
+  Outcome expired = RunAuth(setup, [](Frontend& f) {
+    std::string mechanisms;
+    ASSERT_EQ(f.ReceiveAuth(&mechanisms), 10);
+    ScramTestClient client("pencil", "nonce");
+    EXPECT_EQ(f.RunScram(client, "SCRAM-SHA-256"), "");
+  });
+  ExpectError(expired, "28P01", "password authentication failed for user \"alice\"");
+  EXPECT_EQ(expired.log_detail.rfind("User \"alice\" has an expired password.\n", 0), 0u);
 }
 
 TEST(ClientAuthTest, ScramProtocolErrors) {
   AuthSetup setup;
-  setup.passwords = Passwords("alice:" + auth::ScramBuildVerifier("pencil", 64) + "\n");
+  setup.roles = Roles{{"alice", auth::ScramBuildVerifier("pencil", 64)}};
   Outcome mechanism = RunAuth(setup, [](Frontend& f) {
     (void)f.ReceiveAuth();
     f.Send('p', std::string("SCRAM-SHA-1\0", 12) + Int32(3) + "n,,");
@@ -415,7 +456,7 @@ TEST(ClientAuthTest, ScramPlusOverTls) {
   TlsContext ctx = TlsContext::Load(cert.cert_file(), cert.key_file(), "");
   AuthSetup setup;
   setup.tls = ctx.get();
-  setup.passwords = Passwords("alice:" + auth::ScramBuildVerifier("pencil", 64) + "\n");
+  setup.roles = Roles{{"alice", auth::ScramBuildVerifier("pencil", 64)}};
   Outcome plus = RunAuth(setup, [](Frontend& f) {
     std::string mechanisms;
     ASSERT_EQ(f.ReceiveAuth(&mechanisms), 10);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
 #include <variant>
 
@@ -63,8 +64,9 @@ struct Listener {
 }
 
 // Server side of one connection; returns the FATAL error text, or "" on success.
-std::string Serve(int listen_fd, const std::string& hba_text, const auth::PasswordFile& passwords,
-                  const TlsContext* tls) {
+// `passwords`: the stored passwords of the roles that exist.
+std::string Serve(int listen_fd, const std::string& hba_text,
+                  const std::map<std::string, std::string>& passwords, const TlsContext* tls) {
   int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
   ClientConnection conn(fd, nullptr);
   auth::HbaFile hba = auth::HbaFile::Parse(hba_text, "keel_hba.conf");
@@ -83,7 +85,11 @@ std::string Serve(int listen_fd, const std::string& hba_text, const auth::Passwo
     }
     const auth::HbaLine* line = hba.Match(MakeHbaRequest(conn, params.database, params.user));
     if (line == nullptr) ThrowNoHbaEntry(conn, params.user, params.database);
-    AuthenticateClient(conn, *line, params.user, passwords, params.database);
+    auto it = passwords.find(params.user);
+    AuthenticateClient(conn, *line, params.user,
+                       it != passwords.end() ? RoleSecret::Of(it->second)
+                                               : RoleSecret::NoSuchRole(params.user),
+                       params.database);
     conn.Send(AuthenticationOk());
     conn.Send(ParameterStatus("server_version", "15.0"));
     conn.Send(ParameterStatus("client_encoding", "UTF8"));
@@ -120,10 +126,8 @@ struct Case {
 TEST(LibpqInteropTest, AuthenticationMethods) {
   testing::TestCertificate cert;
   TlsContext tls = TlsContext::Load(cert.cert_file(), cert.key_file(), "");
-  auth::PasswordFile passwords =
-      auth::PasswordFile::Parse("alice:" + auth::ScramBuildVerifier("pencil") +
-                                    "\nbob:" + auth::Md5PasswordHash("s3cret", "bob") + "\n",
-                                "passwords");
+  const std::map<std::string, std::string> passwords = {
+      {"alice", auth::ScramBuildVerifier("pencil")}, {"bob", auth::Md5PasswordHash("s3cret", "bob")}};
   for (const Case& c : std::initializer_list<Case>{
            {"scram-plus", "hostssl all all 127.0.0.1/32 scram-sha-256\n",
             "user=alice password=pencil sslmode=require channel_binding=require", true, true, ""},

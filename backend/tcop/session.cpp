@@ -1,5 +1,6 @@
-// Session start: startup packet, TLS, cancel, refusal, proc slot, authentication and the
-// parameters a client receives before its first ReadyForQuery. See README.md (T1-T3).
+// Session start: startup packet, TLS, cancel, refusal, proc slot, authentication against the
+// role catalog, the role and database checks, and the parameters a client receives before its
+// first ReadyForQuery. See README.md (T1-T3, T8, T9).
 #include "backend/tcop/session.h"
 
 #include <openssl/rand.h>
@@ -7,11 +8,17 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <optional>
 #include <variant>
+#include <vector>
 
 #include "access/transam/xact.h"
+#include "backend/catalog/catalog_defs.h"
+#include "backend/catalog/catalog_lookup.h"
+#include "backend/catalog/catalog_relation.h"
+#include "backend/catalog/catalog_values.h"
+#include "backend/commands/user.h"
 #include "backend/protocol/auth/hba.h"
-#include "backend/protocol/auth/password_file.h"
 #include "backend/protocol/backend_messages.h"
 #include "backend/protocol/client_auth.h"
 #include "backend/protocol/startup.h"
@@ -23,12 +30,30 @@
 #include "backend/utils/init/interrupts.h"
 #include "backend/utils/init/paths.h"
 #include "backend/utils/init/process_exit.h"
+#include "backend/utils/init/session_globals.h"
 #include "storage/ipc/latch.h"
 #include "storage/ipc/proc_array.h"
 #include "storage/ipc/process_context.h"
 #include "storage/ipc/sinval.h"
+#include "storage/lmgr/lock.h"
 
 namespace keel::tcop {
+
+// What the catalogs say about the database a client asked for.
+struct DatabaseEntry {
+  Oid oid;
+  bool allow_connections = false;
+  int32_t connection_limit = -1;
+  Oid tablespace;
+};
+
+// T8: the role and the database of a login, read in one short transaction before
+// authentication; the checks on them come after it, in PostgreSQL's order.
+struct LoginCatalogs {
+  std::optional<commands::RoleInfo> role;
+  std::optional<DatabaseEntry> database;
+};
+
 namespace {
 
 int32_t NewCancelKey() {
@@ -54,14 +79,81 @@ void Refuse(ConnectionRefusal refusal) {
   }
 }
 
-// Startup-packet settings are applied like PGOPTIONS; any error is FATAL (T3).
-void ApplyClientSetting(const std::string& name, const std::string& value) {
+// Startup-packet settings are applied like PGOPTIONS, with the role's superuser status (for
+// superuser-only settings); any error is FATAL.
+void ApplyClientSetting(const std::string& name, const std::string& value, bool is_superuser) {
   try {
     config::SetSetting(name, value, config::SettingSource::kClient, config::Phase::kRunning,
-                       /*is_superuser=*/true);
+                       is_superuser);
   } catch (const Error& e) {
     throw Error(e.sqlstate(), e.message(), Severity::kFatal).WithDetail(e.detail()).WithHint(e.hint());
   }
+}
+
+constexpr uint32_t kDatabaseNameIndex = 2671;  // pg_database_datname_index
+
+std::optional<DatabaseEntry> FindDatabaseByName(const std::string& name) {
+  const catalog::CatalogRelation& cat =
+      catalog::OpenCatalog(catalog::catalog_oid::kPgDatabase, kInvalidOid);
+  const std::vector<std::byte> key = catalog::MakeName(name);
+  const access::Datum k = access::PointerGetDatum(key.data());
+  std::vector<access::HeapTuple> rows =
+      catalog::CatalogIndexScan(cat, kDatabaseNameIndex, {&k, 1}, transam::GetLatestSnapshot());
+  if (rows.empty()) return std::nullopt;
+  const access::HeapTuple& row = rows.front();
+  DatabaseEntry db;
+  db.oid = Oid(catalog::CatalogGetOid(cat, row, "oid"));
+  db.allow_connections = catalog::CatalogGetBool(cat, row, "datallowconn");
+  db.connection_limit = static_cast<int32_t>(catalog::CatalogGetInt(cat, row, "datconnlimit"));
+  db.tablespace = Oid(catalog::CatalogGetOid(cat, row, "dattablespace"));
+  return db;
+}
+
+// The catalogs' AccessShareLock, as PostgreSQL's table_open.
+LoginCatalogs ReadLoginCatalogs(const std::string& user, const std::string& database) {
+  LoginCatalogs login;
+  transam::StartTransaction();
+  try {
+    (void)cache::LockRelationOid(kInvalidOid, Oid(catalog::catalog_oid::kPgAuthid),
+                                 storage::LockMode::kAccessShare);
+    login.role = commands::FindRoleByName(user);
+    (void)cache::LockRelationOid(kInvalidOid, Oid(catalog::catalog_oid::kPgDatabase),
+                                 storage::LockMode::kAccessShare);
+    login.database = FindDatabaseByName(database);
+  } catch (...) {
+    transam::AbortTransaction();
+    throw;
+  }
+  transam::CommitTransaction();
+  return login;
+}
+
+// PostgreSQL's get_role_password: the stored secret, unless the role is missing, has none, or
+// its rolvaliduntil has passed.
+protocol::RoleSecret SecretOf(const std::string& user,
+                              const std::optional<commands::RoleInfo>& role) {
+  if (!role) return protocol::RoleSecret::NoSuchRole(user);
+  if (!role->password) return protocol::RoleSecret::NoPassword(user);
+  if (role->valid_until && *role->valid_until < commands::CurrentTimestampTz()) {
+    return protocol::RoleSecret::Expired(user);
+  }
+  return protocol::RoleSecret::Of(*role->password);
+}
+
+// Client backends whose proc slot names `user` (or `database`), this one included. Slots get
+// those names only once their login passed the checks below, so connections still
+// authenticating do not count (T9).
+int CountBackendsOf(const char* user, const char* database) {
+  int n = 0;
+  storage::ProcArrayForEachInfo([&](const storage::ProcInfo& info) {
+    if (info.kind != storage::ProcKind::kBackend) return;
+    if (user != nullptr && strncmp(info.user, user, storage::kProcNameBytes - 1) == 0) ++n;
+    if (database != nullptr &&
+        strncmp(info.database, database, storage::kProcNameBytes - 1) == 0) {
+      ++n;
+    }
+  });
+  return n;
 }
 
 }  // namespace
@@ -158,19 +250,19 @@ void Session::Start(ConnectionRefusal refusal) {
   storage::ProcSlot* slot = storage::ProcArrayAcquireBackendSlot(getpid(), cancel_key);
   if (slot == nullptr) Refuse(ConnectionRefusal::kTooManyClients);
   OnProcessExit([slot] { storage::ProcArrayReleaseSlot(slot); });
-  storage::ProcArraySetSessionInfo(slot, user_.c_str(), database_.c_str(),
-                                   params.application_name.c_str());
+  storage::ProcArraySetSessionInfo(slot, "", "", params.application_name.c_str());  // T9
 
   auth::HbaRequest request = protocol::MakeHbaRequest(connection_, database_, user_);
   const auth::HbaLine* line = resources_.hba->Match(request);
   if (line == nullptr) protocol::ThrowNoHbaEntry(connection_, user_, database_);
-  auth::PasswordFile passwords = auth::PasswordFile::Load(settings::password_file);
-  protocol::AuthenticateClient(connection_, *line, user_, passwords, database_);
+  const LoginCatalogs login = ReadLoginCatalogs(user_, database_);
+  protocol::AuthenticateClient(connection_, *line, user_, SecretOf(user_, login.role), database_);
+  const bool superuser = CheckLogin(slot, login);
 
-  for (const auto& [name, value] : params.options) ApplyClientSetting(name, value);
-  for (const auto& [name, value] : params.other) ApplyClientSetting(name, value);
+  for (const auto& [name, value] : params.options) ApplyClientSetting(name, value, superuser);
+  for (const auto& [name, value] : params.other) ApplyClientSetting(name, value, superuser);
   if (!params.application_name.empty()) {
-    ApplyClientSetting("application_name", params.application_name);
+    ApplyClientSetting("application_name", params.application_name, superuser);
   }
   auth_deadline_.reset();
   established_at_ = std::chrono::steady_clock::now();
@@ -178,8 +270,7 @@ void Session::Start(ConnectionRefusal refusal) {
   connection_.Send(protocol::AuthenticationOk());
   for (const auto& [name, value] : config::ReportedSettings()) {
     std::string shown = value;
-    // Until the role catalog exists every role is a superuser (README: T3).
-    if (name == "is_superuser") shown = "on";
+    if (name == "is_superuser") shown = superuser ? "on" : "off";  // T3
     if (name == "session_authorization") shown = user_;
     connection_.Send(protocol::ParameterStatus(name, shown));
   }
@@ -194,6 +285,54 @@ void Session::Start(ConnectionRefusal refusal) {
     Log(Severity::kLog, "connection authorized: user=%s database=%s application_name=%s%s",
         user_.c_str(), database_.c_str(), params.application_name.c_str(), tls.c_str());
   }
+}
+
+bool Session::CheckLogin(storage::ProcSlot* slot, const LoginCatalogs& login) {
+  // T8: PostgreSQL's InitializeSessionUserId, then CheckMyDatabase, after authentication.
+  using storage::ProcArraySetSessionInfo;
+  if (!login.role) {
+    throw FatalError(sqlstate::kInvalidAuthorizationSpecification,
+                     Format("role \"%s\" does not exist", user_.c_str()));
+  }
+  const commands::RoleInfo& role = *login.role;
+  if (!role.can_login) {
+    throw FatalError(sqlstate::kInvalidAuthorizationSpecification,
+                     Format("role \"%s\" is not permitted to log in", user_.c_str()));
+  }
+  ProcArraySetSessionInfo(slot, user_.c_str(), nullptr, nullptr);
+  // T9: the limits count this backend too (PostgreSQL's race: two at once may both fail).
+  if (role.connection_limit >= 0 && !role.superuser &&
+      CountBackendsOf(user_.c_str(), nullptr) > role.connection_limit) {
+    throw FatalError(sqlstate::kTooManyConnections,
+                     Format("too many connections for role \"%s\"", user_.c_str()));
+  }
+  const int free_slots = settings::max_connections - storage::ProcArrayCountBackends();
+  if (!role.superuser && settings::superuser_reserved_connections > 0 &&
+      free_slots < settings::superuser_reserved_connections) {
+    throw FatalError(sqlstate::kTooManyConnections,
+                     "remaining connection slots are reserved for non-replication superuser "
+                     "connections");
+  }
+  if (!login.database) {
+    throw FatalError(sqlstate::kInvalidCatalogName,
+                     Format("database \"%s\" does not exist", database_.c_str()));
+  }
+  const DatabaseEntry& db = *login.database;
+  if (!db.allow_connections) {
+    throw FatalError(sqlstate::kObjectNotInPrerequisiteState,
+                     Format("database \"%s\" is not currently accepting connections",
+                            database_.c_str()));
+  }
+  ProcArraySetSessionInfo(slot, nullptr, database_.c_str(), nullptr);
+  if (db.connection_limit >= 0 && !role.superuser &&
+      CountBackendsOf(nullptr, database_.c_str()) > db.connection_limit) {
+    throw FatalError(sqlstate::kTooManyConnections,
+                     Format("too many connections for database \"%s\"", database_.c_str()));
+  }
+  SetMyDatabase(db.oid, db.tablespace);
+  SetMyRole(role.oid);
+  cache::SetInvalidationDatabase(db.oid);  // V7: other databases' messages are skipped
+  return role.superuser;
 }
 
 std::string Session::DisconnectionLogLine() const {

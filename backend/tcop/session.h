@@ -9,7 +9,13 @@
 #include "backend/protocol/connection.h"
 #include "backend/tcop/backend_main.h"
 
+namespace keel::storage {
+struct ProcSlot;
+}
+
 namespace keel::tcop {
+
+struct LoginCatalogs;
 
 class Session {
  public:
@@ -30,6 +36,10 @@ class Session {
   // enforces authentication_timeout until the session is established.
   void WaitForSocket(int fd, bool for_write);
   void HandleSimpleQuery(const std::string& body);
+  // After authentication: the role and database checks with PostgreSQL's FATALs (28000, 53300,
+  // 3D000, 55000), then this backend's database and role (session globals, proc slot,
+  // invalidation database). Returns whether the role is a superuser.
+  bool CheckLogin(storage::ProcSlot* slot, const LoginCatalogs& login);
 
   protocol::ClientConnection connection_;
   BackendResources resources_;

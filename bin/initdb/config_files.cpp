@@ -43,7 +43,6 @@ constexpr std::string_view kKeelConf = R"conf(# -----------------------------
 
 #hba_file = 'keel_hba.conf'		# client authentication rules
 					# (change requires restart)
-password_file = 'keel_passwd'		# role passwords (SCRAM or MD5 secrets)
 #external_pid_file = ''			# write an extra PID file
 					# (change requires restart)
 
@@ -242,8 +241,8 @@ constexpr std::string_view kHbaHeader = R"conf(# Keel client authentication rule
 #   md5            MD5 challenge and response; SCRAM when the stored secret is SCRAM
 #   password       the password in clear text; use it only over TLS
 #   peer           (local only) the operating-system user must match the role name
-# Passwords are kept in the file named by the password_file setting (keel_passwd by
-# default), written by keel-initdb --pwfile.
+# Role passwords are stored in the pg_authid catalog (keel-initdb --pwfile sets the
+# superuser's; ALTER ROLE ... PASSWORD changes them).
 #
 # Text after a "#" is a comment. Changes take effect when the server reloads its
 # configuration (keel-ctl reload, or SIGHUP to the postmaster).

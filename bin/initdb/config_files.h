@@ -14,8 +14,8 @@ namespace keel::initdb {
 [[nodiscard]] bool IsPasswordAuthMethod(std::string_view method);
 
 // keel.conf with listen_addresses, port, max_connections, shared_buffers,
-// unix_socket_directories, log_min_messages and password_file active, everything else
-// commented out at its default.
+// unix_socket_directories and log_min_messages active, everything else commented out at its
+// default.
 [[nodiscard]] std::string KeelConfText();
 
 // keel_hba.conf: an explanation of the format, then one "local" line with `local_method` and

@@ -45,7 +45,6 @@ TEST(ConfigFilesTest, KeelConfActivatesExactlyTheFreshClusterSettings) {
       {"listen_addresses", "'localhost'"},  {"port", "5432"},
       {"max_connections", "100"},           {"shared_buffers", "128MB"},
       {"unix_socket_directories", "'/tmp'"}, {"log_min_messages", "warning"},
-      {"password_file", "'keel_passwd'"},
   };
   EXPECT_EQ(ActiveSettings(KeelConfText()), expected);
 }

@@ -1,5 +1,7 @@
-// keel-initdb's steps: check options, create the directory tree, write the configuration,
-// password and control files, sync. See initdb.h and bin/README.md (I1-I8).
+// keel-initdb's steps: check options, create the directory tree, write the configuration and
+// control files, bootstrap the catalogs in a standalone server (template1, the superuser and its
+// password), copy template1 to template0 and postgres, sync. See initdb.h and bin/README.md
+// (I1-I10).
 #include "bin/initdb/initdb.h"
 
 #include <dirent.h>
@@ -9,20 +11,29 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "access/transam/control_file.h"
-#include "backend/protocol/auth/password_file.h"
+#include "access/transam/xact.h"
+#include "backend/catalog/bootstrap.h"
+#include "backend/catalog/catalog_defs.h"
+#include "backend/catalog/catalog_relation.h"
+#include "backend/catalog/catalog_values.h"
+#include "backend/catalog/catalog_write.h"
+#include "backend/commands/user.h"
 #include "backend/protocol/auth/scram.h"
 #include "backend/utils/error/error.h"
 #include "backend/utils/error/format.h"
 #include "bin/common/shell_words.h"
 #include "bin/common/tool_output.h"
 #include "bin/initdb/config_files.h"
+#include "postmaster/standalone.h"
 
 namespace keel::initdb {
 namespace {
@@ -37,11 +48,39 @@ struct StepFailed {};
 
 constexpr const char* kVersionFileContents = "1\n";
 constexpr const char* kSubdirectories[] = {"global", "base", "wal", "xact"};  // I2
-constexpr const char* kPasswordFileName = "keel_passwd";
+
+// The databases every cluster starts with (PostgreSQL's oids; I9).
+constexpr uint32_t kTemplate1 = catalog::kTemplate1Database;
+constexpr uint32_t kTemplate0 = 4;
+constexpr uint32_t kPostgres = 5;
+constexpr int32_t kUtf8Encoding = 6;  // PostgreSQL's PG_UTF8
+constexpr const char* kLocale = "C";
 
 std::string ErrnoString() { return ErrnoText(errno); }
 
-void Ok() { PrintProgress("ok\n"); }
+// I7: SIGHUP, SIGINT, SIGQUIT and SIGTERM end keel-initdb at the next step boundary, with the
+// cleanup a failure gets (as PostgreSQL's initdb).
+volatile sig_atomic_t g_caught_signal = 0;
+
+void TrapSignal(int) { g_caught_signal = 1; }
+
+void SetUpSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = TrapSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int signo : {SIGHUP, SIGINT, SIGQUIT, SIGTERM}) sigaction(signo, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+// The end of a step: "ok", or "caught signal" and the failure path (PostgreSQL's check_ok).
+void Ok() {
+  if (g_caught_signal) {
+    PrintProgress("caught signal\n");
+    throw StepFailed{};
+  }
+  PrintProgress("ok\n");
+}
 
 // Writes a new file with `mode`; fails if it exists (I3: nothing is overwritten).
 void WriteNewFile(const std::string& path, std::string_view contents, mode_t mode) {
@@ -197,15 +236,6 @@ void CheckSuperuserName(const std::string& name) {
                name.c_str());
     throw StepFailed{};
   }
-  // keel_passwd is "name:secret" per line, '#' starting a comment (I4).
-  bool storable = name[0] != '#';
-  for (char c : name) storable = storable && c != ':' && c != '\n' && c != '\r';
-  if (!storable) {
-    PrintError("superuser name \"%s\" is disallowed; it must not contain \":\" or line breaks "
-               "or begin with \"#\"",
-               name.c_str());
-    throw StepFailed{};
-  }
 }
 
 struct ResolvedAuth {
@@ -295,6 +325,137 @@ void PrepareDataDir(const std::string& data_dir, bool* created, bool* fixed_exis
   }
 }
 
+// Copies the regular file `src` to the new file `dst` (mode 0600, created exclusively).
+void CopyFile(const std::string& src, const std::string& dst) {
+  int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    PrintError("could not open file \"%s\": %s", src.c_str(), ErrnoString().c_str());
+    throw StepFailed{};
+  }
+  int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0) {
+    PrintError("could not create file \"%s\": %s", dst.c_str(), ErrnoString().c_str());
+    ::close(in);
+    throw StepFailed{};
+  }
+  auto fail = [&](const char* what, const std::string& path) {
+    PrintError("could not %s file \"%s\": %s", what, path.c_str(), ErrnoString().c_str());
+    ::close(in);
+    ::close(out);
+    throw StepFailed{};
+  };
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    ssize_t n = ::read(in, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("read", src);
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = ::write(out, buf.data() + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        if (w == 0) errno = ENOSPC;
+        fail("write", dst);
+      }
+      done += w;
+    }
+  }
+  ::close(in);
+  if (::close(out) != 0) {
+    PrintError("could not write file \"%s\": %s", dst.c_str(), ErrnoString().c_str());
+    throw StepFailed{};
+  }
+}
+
+// Copies every file of database directory `from` into the new directory `to` (0700). Only
+// while nothing else can write to `from` (I9).
+void CopyDatabaseDirectory(const std::string& from, const std::string& to) {
+  if (::mkdir(to.c_str(), 0700) != 0) {
+    PrintError("could not create directory \"%s\": %s", to.c_str(), ErrnoString().c_str());
+    throw StepFailed{};
+  }
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(from, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    CopyFile(it->path().string(), to + "/" + it->path().filename().string());
+  }
+  if (ec) {
+    PrintError("could not read directory \"%s\": %s", from.c_str(), ec.message().c_str());
+    throw StepFailed{};
+  }
+}
+
+// The pg_database row of a database made by copying template1 (PostgreSQL 15's values, I9).
+void InsertDatabaseRow(uint32_t oid, std::string_view name, bool is_template, bool allow_conn) {
+  const catalog::CatalogRelation& cat =
+      catalog::OpenCatalog(catalog::catalog_oid::kPgDatabase, kInvalidOid);
+  catalog::CatalogRowBuilder row(*cat.def, cat.desc);
+  row.Oid("oid", oid).Name("datname", name).Oid("datdba", catalog::kBootstrapSuperuser)
+      .Int4("encoding", kUtf8Encoding).Char("datlocprovider", 'c')
+      .Bool("datistemplate", is_template).Bool("datallowconn", allow_conn)
+      .Int4("datconnlimit", -1).Oid("datfrozenxid", 0).Oid("datminmxid", 0)
+      .Oid("dattablespace", catalog::kDefaultTablespace).Text("datcollate", kLocale)
+      .Text("datctype", kLocale);
+  (void)catalog::CatalogInsert(cat, row);
+}
+
+// The catalog server keel-initdb runs: fsync off (the sync step makes everything durable, I8)
+// and quiet (errors reach keel-initdb as exceptions and are printed as its own).
+postmaster::StandaloneOptions BootstrapServerOptions() {
+  postmaster::StandaloneOptions options;
+  options.settings = {"fsync=off", "log_min_messages=fatal", "log_checkpoints=off"};
+  return options;
+}
+
+// "running bootstrap script": the catalogs of template1 in one transaction, with the
+// superuser and its password (I9, I10).
+void RunBootstrap(std::optional<postmaster::StandaloneServer>* server,
+                  const std::string& data_dir, const std::string& superuser,
+                  const std::string& password, bool with_password) {
+  const std::string template1_dir = data_dir + "/base/" + std::to_string(kTemplate1);
+  if (::mkdir(template1_dir.c_str(), 0700) != 0) {
+    PrintError("could not create directory \"%s\": %s", template1_dir.c_str(),
+               ErrnoString().c_str());
+    throw StepFailed{};
+  }
+  ReportingErrors([&] {
+    server->emplace(data_dir, BootstrapServerOptions());
+    transam::StartTransaction();
+    catalog::BootstrapOptions boot;
+    boot.database = Oid(kTemplate1);
+    boot.superuser = superuser;
+    boot.encoding = kUtf8Encoding;
+    boot.locale = kLocale;
+    (void)catalog::BootstrapCatalogs(boot);
+    if (with_password) {
+      transam::CommandCounterIncrement();  // the superuser's row is visible from here on
+      // I10: a SCRAM verifier, whatever password_encryption says (stored as given).
+      (void)commands::AlterRole(
+          {superuser, {commands::RoleOption::Password(auth::ScramBuildVerifier(password))}});
+    }
+    transam::CommitTransaction();
+  });
+}
+
+// "performing post-bootstrap initialization": template0 and postgres as file copies of
+// template1 and their pg_database rows, then the shutdown checkpoint (I9).
+void RunPostBootstrap(postmaster::StandaloneServer& server, const std::string& data_dir) {
+  // Every page of template1 reaches its file; nothing writes to it afterwards. The copies are
+  // not WAL-logged: the shutdown checkpoint comes after them, so redo never needs them.
+  ReportingErrors([&] { server.Checkpoint(); });
+  const std::string base = data_dir + "/base/";
+  CopyDatabaseDirectory(base + std::to_string(kTemplate1), base + std::to_string(kTemplate0));
+  CopyDatabaseDirectory(base + std::to_string(kTemplate1), base + std::to_string(kPostgres));
+  ReportingErrors([&] {
+    transam::StartTransaction();
+    InsertDatabaseRow(kTemplate0, "template0", /*is_template=*/true, /*allow_conn=*/false);
+    InsertDatabaseRow(kPostgres, "postgres", /*is_template=*/false, /*allow_conn=*/true);
+    transam::CommitTransaction();
+    server.Shutdown();
+  });
+}
+
 // The part of RunInitdb that creates things; `created` / `fixed_existing` tell the caller
 // what to clean up if it throws (I7).
 void CreateCluster(const InitdbOptions& options, const std::string& data_dir,
@@ -318,20 +479,24 @@ void CreateCluster(const InitdbOptions& options, const std::string& data_dir,
   WriteNewFile(data_dir + "/keel_hba.conf", HbaConfText(methods.local, methods.host), 0600);
   Ok();
 
-  if (!options.pwfile.empty()) {
-    PrintProgress("setting password for superuser \"%s\" ... ", superuser.c_str());
-    std::string verifier = ReportingErrors([&] { return auth::ScramBuildVerifier(password); });
-    ReportingErrors([&] {
-      auth::PasswordFile::Write(data_dir + "/" + kPasswordFileName, {{superuser, verifier}});
-    });
-    Ok();
-  }
-
   PrintProgress("writing control file ... ");
   ReportingErrors([&] {
     transam::WriteControlFile(data_dir, transam::NewControlFile(options.data_checksums));
   });
   Ok();
+
+  {
+    // Destroyed (shut down and released) before CleanUp can remove the directory.
+    std::optional<postmaster::StandaloneServer> server;
+    PrintProgress("running bootstrap script ... ");
+    RunBootstrap(&server, data_dir, superuser, password, !options.pwfile.empty());
+    Ok();
+
+    PrintProgress("performing post-bootstrap initialization ... ");
+    RunPostBootstrap(*server, data_dir);
+    server.reset();
+    Ok();
+  }
 
   if (options.sync) {
     PrintProgress("syncing data to disk ... ");
@@ -362,6 +527,7 @@ void CleanUp(const std::string& data_dir, bool created, bool fixed_existing) {
 
 int RunInitdb(const InitdbOptions& options) {
   ::umask(0077);  // I3: nothing in the data directory is readable by others
+  SetUpSignals();
   std::string data_dir = options.data_dir;
   while (data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
 

@@ -1,21 +1,35 @@
-// Runs the built keel-initdb and checks what it creates (bin/README.md, I1-I8).
+// Runs the built keel-initdb and checks what it creates (bin/README.md, I1-I10): the files,
+// and the catalogs read back through a standalone server.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <pwd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "access/index/indexam.h"
 #include "access/transam/control_file.h"
+#include "access/transam/xact.h"
+#include "backend/catalog/catalog_defs.h"
+#include "backend/catalog/catalog_lookup.h"
+#include "backend/catalog/catalog_relation.h"
+#include "backend/catalog/catalog_values.h"
+#include "backend/commands/user.h"
 #include "backend/protocol/auth/hba.h"
-#include "backend/protocol/auth/password_file.h"
 #include "backend/protocol/auth/scram.h"
 #include "bin/common/tool_test_fixture.h"
+#include "postmaster/standalone.h"
 #include "tests/support/files.h"
 #include "tests/support/run_program.h"
 #include "tests/support/temp_dir.h"
@@ -69,7 +83,13 @@ TEST(InitdbTest, CreatesLayoutWithValidControlFile) {
   for (const char* file : {"KEEL_VERSION", "keel.conf", "keel_hba.conf", "global/control"}) {
     EXPECT_EQ(ModeOf(data + "/" + file), 0600u) << file;
   }
-  EXPECT_FALSE(fs::exists(data + "/keel_passwd"));  // no --pwfile
+  for (const char* db : {"base/1", "base/4", "base/5"}) {  // template1, template0, postgres
+    EXPECT_TRUE(fs::is_directory(data + "/" + db)) << db;
+    EXPECT_EQ(ModeOf(data + "/" + db), 0700u) << db;
+    EXPECT_EQ(ModeOf(data + "/" + db + "/1259"), 0600u) << db;  // pg_class
+  }
+  EXPECT_FALSE(fs::exists(data + "/keel_passwd"));  // passwords live in pg_authid now
+  EXPECT_FALSE(fs::exists(data + "/postmaster.pid"));  // the bootstrap server is gone
 
   transam::ControlFileData control = transam::ReadControlFile(data);
   EXPECT_EQ(control.state, transam::ClusterState::kShutDown);
@@ -77,6 +97,13 @@ TEST(InitdbTest, CreatesLayoutWithValidControlFile) {
   EXPECT_NE(control.system_identifier, 0u);
 
   EXPECT_NE(r.out.find("creating directory " + data + " ... ok\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("writing control file ... ok\n"
+                       "running bootstrap script ... ok\n"
+                       "performing post-bootstrap initialization ... ok\n"
+                       "syncing data to disk ... ok\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_TRUE(r.err.find("LOG:") == std::string::npos) << r.err;  // the server stays quiet
   EXPECT_NE(r.out.find("syncing data to disk ... ok\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("owned by user \"" + OsUser() + "\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Success. You can now start the database server using:\n\n"
@@ -208,7 +235,17 @@ TEST(InitdbTest, PasswordMethodWithoutPwfileFails) {
   }
 }
 
-TEST(InitdbTest, PwfileWritesScramVerifier) {
+// The superuser's pg_authid row, read through a standalone server on the new cluster.
+std::optional<commands::RoleInfo> SuperuserRow(const std::string& data, const std::string& name) {
+  postmaster::StandaloneServer server(data);
+  transam::StartTransaction();
+  std::optional<commands::RoleInfo> role = commands::FindRoleByName(name);
+  transam::CommitTransaction();
+  server.Shutdown();
+  return role;
+}
+
+TEST(InitdbTest, PwfileSetsScramVerifierInPgAuthid) {
   TempDir tmp;
   const std::string data = tmp.path() + "/data";
   const std::string pwfile = tmp.path() + "/pw";
@@ -216,14 +253,15 @@ TEST(InitdbTest, PwfileWritesScramVerifier) {
   ProgramResult r = Initdb({"-D", data, "--no-sync", "-U", "alice", "-A", "scram-sha-256",
                          "--pwfile=" + pwfile});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(ModeOf(data + "/keel_passwd"), 0600u);
+  EXPECT_FALSE(fs::exists(data + "/keel_passwd"));
 
-  auth::PasswordFile passwords = auth::PasswordFile::Load(data + "/keel_passwd");
-  EXPECT_EQ(passwords.size(), 1u);
-  std::optional<std::string> secret = passwords.Lookup("alice");
-  ASSERT_TRUE(secret.has_value());
-  std::optional<auth::ScramVerifier> verifier = auth::ScramParseVerifier(*secret);
-  ASSERT_TRUE(verifier.has_value()) << *secret;
+  std::optional<commands::RoleInfo> alice = SuperuserRow(data, "alice");
+  ASSERT_TRUE(alice.has_value());
+  EXPECT_EQ(alice->oid, Oid(catalog::kBootstrapSuperuser));
+  EXPECT_TRUE(alice->superuser && alice->can_login && alice->create_role && alice->create_db);
+  ASSERT_TRUE(alice->password.has_value());
+  std::optional<auth::ScramVerifier> verifier = auth::ScramParseVerifier(*alice->password);
+  ASSERT_TRUE(verifier.has_value()) << *alice->password;
   EXPECT_EQ(verifier->iterations, auth::kScramDefaultIterations);
   EXPECT_TRUE(auth::ScramVerifyPlainPassword("s3cret pass", *verifier));
   EXPECT_FALSE(auth::ScramVerifyPlainPassword("s3cret", *verifier));
@@ -234,9 +272,142 @@ TEST(InitdbTest, PwfileWritesScramVerifier) {
   ASSERT_TRUE(WriteWholeFile(pwfile, "other\r\n"));
   r = Initdb({"-D", data2, "--no-sync", "--auth-host=md5", "--pwfile", pwfile});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  secret = auth::PasswordFile::Load(data2 + "/keel_passwd").Lookup(OsUser());
-  ASSERT_TRUE(secret.has_value());
-  EXPECT_TRUE(auth::ScramVerifyPlainPassword("other", *auth::ScramParseVerifier(*secret)));
+  std::optional<commands::RoleInfo> os_user = SuperuserRow(data2, OsUser());
+  ASSERT_TRUE(os_user.has_value());
+  ASSERT_TRUE(os_user->password.has_value());
+  EXPECT_TRUE(auth::ScramVerifyPlainPassword("other", *auth::ScramParseVerifier(*os_user->password)));
+
+  // Without --pwfile the superuser has no password.
+  const std::string data3 = tmp.path() + "/data3";
+  ASSERT_EQ(Initdb({"-D", data3, "--no-sync", "-U", "nopw"}).exit_code, 0);
+  std::optional<commands::RoleInfo> nopw = SuperuserRow(data3, "nopw");
+  ASSERT_TRUE(nopw.has_value());
+  EXPECT_FALSE(nopw->password.has_value());
+}
+
+struct DatabaseRow {
+  uint32_t oid;
+  std::string name;
+  bool is_template;
+  bool allow_conn;
+  int64_t encoding;
+  int64_t conn_limit;
+  uint32_t dba;
+  uint32_t tablespace;
+  std::string collate;
+  std::string ctype;
+  bool operator<(const DatabaseRow& o) const { return oid < o.oid; }
+};
+
+// Every row of every catalog of database `db` (shared ones when `shared`) is found through
+// each of its catalog's indexes by its full key, and a keyless scan of each index returns
+// exactly the heap's tids.
+void ExpectIndexesMatchHeaps(Oid db, bool shared) {
+  transam::StartTransaction();
+  const transam::Snapshot snap = transam::GetLatestSnapshot();
+  size_t rows_checked = 0;
+  for (const catalog::CatalogDef& def : catalog::AllCatalogs()) {
+    if (def.shared != shared) continue;
+    const catalog::CatalogRelation& cat = catalog::OpenCatalog(def.oid, db);
+    const std::vector<access::HeapTuple> rows = catalog::CatalogSeqScan(cat, snap);
+    std::multiset<storage::ItemPointer> heap_tids;
+    for (const access::HeapTuple& row : rows) heap_tids.insert(row.self);
+    for (const auto& idx : cat.indexes) {
+      for (const access::HeapTuple& row : rows) {
+        std::vector<access::Datum> keys;
+        for (int col : idx->heap_columns) {
+          keys.push_back(catalog::CatalogGetAttr(cat, row, def.columns[static_cast<size_t>(col)].name));
+        }
+        bool found = false;
+        for (const access::HeapTuple& hit : catalog::CatalogIndexScan(cat, idx->def->oid, keys, snap)) {
+          found = found || hit.self == row.self;
+        }
+        EXPECT_TRUE(found) << idx->def->name << " in database " << db.value();
+        ++rows_checked;
+      }
+      auto scan = access::IndexAmOf(idx->index).BeginScan(idx->index, 0, false);
+      scan->Rescan({});
+      std::multiset<storage::ItemPointer> index_tids;
+      access::IndexScanEntry e;
+      while (scan->GetNextTid(access::ScanDirection::kForward, &e)) index_tids.insert(e.tid);
+      EXPECT_EQ(index_tids, heap_tids) << idx->def->name << " in database " << db.value();
+    }
+  }
+  EXPECT_GT(rows_checked, shared ? 5u : 500u);
+  transam::CommitTransaction();
+}
+
+TEST(InitdbTest, CatalogsOfEveryDatabaseAreReadable) {
+  TempDir tmp;
+  const std::string data = tmp.path() + "/data";
+  ProgramResult r = Initdb({"-D", data, "--no-sync", "-U", "boss"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  postmaster::StandaloneServer server(data);
+
+  // pg_database: PostgreSQL 15's three databases with its values.
+  transam::StartTransaction();
+  const catalog::CatalogRelation& pg_database =
+      catalog::OpenCatalog(catalog::catalog_oid::kPgDatabase, kInvalidOid);
+  std::set<DatabaseRow> dbs;
+  for (const access::HeapTuple& row :
+       catalog::CatalogSeqScan(pg_database, transam::GetLatestSnapshot())) {
+    dbs.insert({catalog::CatalogGetOid(pg_database, row, "oid"),
+                catalog::CatalogGetName(pg_database, row, "datname"),
+                catalog::CatalogGetBool(pg_database, row, "datistemplate"),
+                catalog::CatalogGetBool(pg_database, row, "datallowconn"),
+                catalog::CatalogGetInt(pg_database, row, "encoding"),
+                catalog::CatalogGetInt(pg_database, row, "datconnlimit"),
+                catalog::CatalogGetOid(pg_database, row, "datdba"),
+                catalog::CatalogGetOid(pg_database, row, "dattablespace"),
+                catalog::CatalogGetText(pg_database, row, "datcollate").value_or(""),
+                catalog::CatalogGetText(pg_database, row, "datctype").value_or("")});
+  }
+  ASSERT_EQ(dbs.size(), 3u);
+  auto it = dbs.begin();
+  const DatabaseRow template1 = *it++, template0 = *it++, postgres = *it++;
+  EXPECT_EQ(template1.oid, 1u);
+  EXPECT_EQ(template1.name, "template1");
+  EXPECT_TRUE(template1.is_template);
+  EXPECT_TRUE(template1.allow_conn);
+  EXPECT_EQ(template0.oid, 4u);
+  EXPECT_EQ(template0.name, "template0");
+  EXPECT_TRUE(template0.is_template);
+  EXPECT_FALSE(template0.allow_conn);
+  EXPECT_EQ(postgres.oid, 5u);
+  EXPECT_EQ(postgres.name, "postgres");
+  EXPECT_FALSE(postgres.is_template);
+  EXPECT_TRUE(postgres.allow_conn);
+  for (const DatabaseRow& db : dbs) {
+    EXPECT_EQ(db.encoding, 6) << db.name;  // UTF8
+    EXPECT_EQ(db.conn_limit, -1) << db.name;
+    EXPECT_EQ(db.dba, 10u) << db.name;
+    EXPECT_EQ(db.tablespace, 1663u) << db.name;
+    EXPECT_EQ(db.collate, "C") << db.name;
+    EXPECT_EQ(db.ctype, "C") << db.name;
+  }
+  // pg_authid: the superuser alone, without a password (no --pwfile).
+  std::optional<commands::RoleInfo> boss = commands::FindRoleByName("boss");
+  ASSERT_TRUE(boss.has_value());
+  EXPECT_EQ(boss->oid, Oid(10));
+  EXPECT_TRUE(boss->superuser);
+  EXPECT_FALSE(boss->password.has_value());
+  EXPECT_EQ(catalog::CatalogSeqScan(catalog::OpenCatalog(catalog::catalog_oid::kPgAuthid, kInvalidOid),
+                                    transam::GetLatestSnapshot())
+                .size(),
+            1u);
+  // Each database has the per-database catalogs, with the same rows (a copy of template1).
+  for (uint32_t db : {1u, 4u, 5u}) {
+    const catalog::CatalogRelation& pg_class =
+        catalog::OpenCatalog(catalog::catalog_oid::kPgClass, Oid(db));
+    std::optional<access::HeapTuple> row = catalog::CatalogLookupByOid(
+        pg_class, Oid(catalog::catalog_oid::kPgAttribute), transam::GetLatestSnapshot());
+    ASSERT_TRUE(row.has_value()) << db;
+    EXPECT_EQ(catalog::CatalogGetName(pg_class, *row, "relname"), "pg_attribute");
+  }
+  transam::CommitTransaction();
+
+  ExpectIndexesMatchHeaps(kInvalidOid, /*shared=*/true);
+  for (uint32_t db : {1u, 4u, 5u}) ExpectIndexesMatchHeaps(Oid(db), /*shared=*/false);
 }
 
 TEST(InitdbTest, BadPwfile) {
@@ -261,10 +432,57 @@ TEST(InitdbTest, SuperuserNameChecks) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "keel-initdb: error: superuser name \"pg_admin\" is disallowed; role names "
                    "cannot begin with \"pg_\"\n");
-  r = Initdb({"-D", data, "-U", "a:b"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("superuser name \"a:b\" is disallowed"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(data));
+  // Anything else PostgreSQL allows is a role name, now that no password file holds it.
+  r = Initdb({"-D", data, "-U", "a:b #c", "--no-sync"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(SuperuserRow(data, "a:b #c").has_value());
+}
+
+// I7: a signal during the catalog bootstrap ends keel-initdb at the next step boundary with
+// "caught signal" and the directory removed, as PostgreSQL's initdb.
+TEST(InitdbTest, SignalDuringBootstrapRemovesEverything) {
+  for (int signo : {SIGTERM, SIGINT}) {
+    TempDir tmp;
+    const std::string data = tmp.path() + "/data";
+    int out[2];
+    ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      int null_fd = open("/dev/null", O_WRONLY);
+      dup2(null_fd, STDERR_FILENO);
+      const std::string binary = keel::testing::KeelBinary("keel-initdb");
+      execl(binary.c_str(), binary.c_str(), "-D", data.c_str(), "--no-sync", nullptr);
+      _exit(127);
+    }
+    close(out[1]);
+    // Signal as soon as the bootstrap step has begun.
+    std::string seen;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    bool signalled = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd pfd{out[0], POLLIN, 0};
+      if (poll(&pfd, 1, 100) <= 0) continue;
+      char buf[512];
+      ssize_t n = read(out[0], buf, sizeof(buf));
+      if (n <= 0) break;
+      seen.append(buf, static_cast<size_t>(n));
+      if (!signalled && seen.find("running bootstrap script ... ") != std::string::npos) {
+        kill(child, signo);
+        signalled = true;
+      }
+    }
+    close(out[0]);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(signalled) << seen;
+    ASSERT_TRUE(WIFEXITED(status)) << status;
+    EXPECT_EQ(WEXITSTATUS(status), 1) << seen;
+    EXPECT_NE(seen.find("caught signal\n"), std::string::npos) << seen;
+    EXPECT_FALSE(fs::exists(data)) << signo;
+  }
 }
 
 TEST(InitdbTest, DataDirectoryFromEnvironmentOrArgument) {

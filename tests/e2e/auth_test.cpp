@@ -4,7 +4,9 @@
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
+#include "backend/commands/user.h"
 #include "tests/e2e/raw_client.h"
+#include "tests/e2e/stopped_cluster.h"
 #include "tests/e2e/test_cluster.h"
 #include "tests/support/files.h"
 #include "tests/support/run_program.h"
@@ -81,8 +83,11 @@ TEST(AuthTest, ScramSha256AcceptsRightPasswordAndRejectsWrongOne) {
 TEST(AuthTest, Md5WithMd5SecretRunsMd5Exchange) {
   TempDir tmp;
   auto cluster = PasswordCluster("md5", tmp);
-  ASSERT_TRUE(WriteWholeFile(cluster->data_dir() + "/keel_passwd",
-                             "keel:" + Md5Secret(kPassword, "keel") + "\n"));
+  // An md5 hash is stored as given (ALTER ROLE ... PASSWORD 'md5...', as PostgreSQL).
+  EditStoppedCluster(*cluster, [] {
+    (void)commands::AlterRole(
+        {"keel", {commands::RoleOption::Password(Md5Secret(kPassword, "keel"))}});
+  });
   ASSERT_TRUE(cluster->Start());
   EXPECT_EQ(FirstAuthRequest(cluster->port()), 5);
   ConnectAttempt good = TryConnect(cluster->ConnInfo(std::string("password='") + kPassword + "'"));
@@ -111,6 +116,9 @@ TEST(AuthTest, PasswordMethodChecksCleartextAgainstStoredSecret) {
 
 TEST(AuthTest, RejectAndMissingHbaEntryGive28000) {
   TestCluster cluster;
+  EditStoppedCluster(cluster, [] {
+    (void)commands::CreateRole({commands::RoleStmtType::kUser, "other", {}});
+  });
   cluster.WriteHba("host all other 127.0.0.1/32 trust\n"
                    "host all keel 127.0.0.1/32 reject\n");
   ASSERT_TRUE(cluster.Start());

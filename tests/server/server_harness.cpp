@@ -18,15 +18,12 @@
 #include "backend/utils/init/paths.h"
 #include "backend/utils/init/process_exit.h"
 #include "postmaster/shared_state.h"
+#include "postmaster/standalone.h"
 #include "postmaster/startup.h"
-#include "storage/buffer/bufmgr.h"
 #include "storage/ipc/fork_test_util.h"
 #include "storage/ipc/proc_array.h"
 #include "storage/ipc/process_context.h"
-#include "storage/ipc/shmem.h"
-#include "storage/lmgr/lwlock.h"
 #include "storage/smgr/smgr.h"
-#include "storage/sync/sync.h"
 
 namespace keel::testing {
 namespace {
@@ -34,15 +31,6 @@ namespace {
 [[noreturn]] void Die(const char* what) {
   perror(what);
   std::abort();
-}
-
-// This process (the test, or a forked child) becomes a backend of the current shared state.
-storage::ProcSlot* BecomeBackend() {
-  storage::ProcSlot* slot = storage::ProcArrayAcquireBackendSlot(getpid(), 0);
-  if (slot == nullptr) Die("no free backend slot");
-  postmaster::InitChildSharedAccess();
-  storage::SetSyncRequestsLocal(true);  // no checkpointer: fsync requests stay local
-  return slot;
 }
 
 }  // namespace
@@ -99,24 +87,21 @@ void ServerHarness::StartServer() {
     fprintf(stderr, "startup process failed: %d\n", code);
     std::abort();
   }
-  BecomeBackend();
+  (void)postmaster::BecomeLocalBackend();  // shared with the standalone server
 }
 
 void ServerHarness::StopServer() {
   for (pid_t pid : children_) kill(pid, SIGKILL);
   for (pid_t pid : children_) waitpid(pid, nullptr, 0);
   children_.clear();
-  storage::ReleaseAllLwLocks();
-  (void)storage::ReleaseAllBufferPins();
-  storage::SetCurrentProcSlot(nullptr);
-  storage::ShmemDestroy();
-  storage::SmgrCloseAll();
+  // Takes no shared lock: a killed child may have held any of them.
+  postmaster::DetachFromSharedState();
 }
 
 pid_t ServerHarness::ForkBackend(std::function<int()> fn) {
   pid_t pid = storage::testing::ForkChild([&fn] {
     ForgetProcessExitCleanups();
-    storage::ProcSlot* slot = BecomeBackend();
+    storage::ProcSlot* slot = postmaster::BecomeLocalBackend();
     int code = 0;
     try {
       code = fn();

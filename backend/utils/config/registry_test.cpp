@@ -54,7 +54,6 @@ TEST_F(RegistryTest, DefaultsAsShown) {
       {"ssl_ca_file", ""},
       {"password_encryption", "scram-sha-256"},
       {"hba_file", ""},
-      {"password_file", "keel_passwd"},
       {"shared_buffers", "128MB"},
       {"work_mem", "4MB"},
       {"maintenance_work_mem", "64MB"},

@@ -36,7 +36,6 @@ extern std::string ssl_key_file;
 extern std::string ssl_ca_file;
 extern PasswordEncryption password_encryption;
 extern std::string hba_file;            // empty: <data_directory>/keel_hba.conf
-extern std::string password_file;       // Keel extension: interim role passwords
 
 // Resources, WAL, checkpoints
 extern int shared_buffers_pages;        // shared_buffers, in 8 kB pages

@@ -28,7 +28,6 @@ std::string ssl_key_file;
 std::string ssl_ca_file;
 PasswordEncryption password_encryption;
 std::string hba_file;
-std::string password_file;
 int shared_buffers_pages;
 int work_mem_kb;
 int maintenance_work_mem_kb;
@@ -222,10 +221,6 @@ const SettingDef kSettings[] = {
      .variable = BindEnum(&s::password_encryption), .category = kConnAuth,
      .description = "Chooses the algorithm for encrypting passwords.",
      .enum_options = kPasswordEncryptionOptions},
-    {.name = "password_file", .context = C::kSighup, .boot_value = "keel_passwd",
-     .variable = &s::password_file, .category = kConnAuth,
-     .description = "Sets the file of role passwords used until the role catalog exists "
-                    "(Keel extension)."},
     {.name = "ssl", .context = C::kSighup, .boot_value = "off", .variable = &s::ssl,
      .category = kConnSsl, .description = "Enables SSL connections."},
     {.name = "ssl_cert_file", .context = C::kSighup, .boot_value = "server.crt",
