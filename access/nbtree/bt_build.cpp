@@ -520,7 +520,12 @@ BtBuildStats BtBuild(const BtIndex& index, IndexBuildSource& source, const BtBui
   BtBuildStats stats;
   const double start = NowSeconds();
 
-  transam::LogAndCreateRelationFork(index.rel.locator, ForkNumber::kMain);
+  // The caller may have created the file already through the transaction's pending creates
+  // (transam::RelationCreateStorage: CREATE INDEX, REINDEX), so a rolled-back build leaves no
+  // file; otherwise create it here.
+  if (!storage::SmgrExists(index.rel.locator, ForkNumber::kMain)) {
+    transam::LogAndCreateRelationFork(index.rel.locator, ForkNumber::kMain);
+  }
 
   // 1. Sort every row's leaf entry (BT1 order) with abbreviated keys (BT15).
   auto ctx = std::make_unique<SortContext>();

@@ -105,6 +105,11 @@ inline constexpr SqlState kStatementTooComplex{"54001"};
 // Added for backend/commands (CREATE / ALTER / DROP DATABASE).
 inline constexpr SqlState kDuplicateDatabase{"42P04"};
 inline constexpr SqlState kInvalidObjectDefinition{"42P17"};
+// Added for backend/commands (tables, indexes, constraints).
+inline constexpr SqlState kDuplicateTable{"42P07"};
+inline constexpr SqlState kDuplicateColumn{"42701"};
+inline constexpr SqlState kInvalidForeignKey{"42830"};
+inline constexpr SqlState kDatatypeMismatch{"42804"};
 }  // namespace sqlstate
 
 }  // namespace keel
