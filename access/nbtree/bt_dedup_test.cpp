@@ -5,8 +5,11 @@
 // checks), no lists in unique indexes, duplicate tids at a list's ends. README.md
 // ("Deduplication", BT22-BT26).
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -605,9 +608,16 @@ TEST(BtDedupTest, ConcurrentDuplicateInsertersAndScanners) {
   t.Create();
   constexpr int kInserters = 3;
   constexpr int kBatches = 150;
+  // The inserters start once both scanners have finished a round, so that scans overlap the
+  // inserts even when the scanners' forks are slow (a Release build inserts in milliseconds).
+  void* mem = mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  auto* scanners_started = new (mem) std::atomic<int>(0);
   std::vector<pid_t> pids;
   for (int b = 0; b < kInserters; ++b) {
-    pids.push_back(harness.ForkBackend([&t, b] {
+    pids.push_back(harness.ForkBackend([&t, b, scanners_started] {
+      while (scanners_started->load() < 2) sched_yield();
       std::mt19937_64 r(static_cast<uint64_t>(b) * 31 + 7);
       for (int batch = 0; batch < kBatches; ++batch) {
         std::vector<int64_t> keys;
@@ -627,7 +637,7 @@ TEST(BtDedupTest, ConcurrentDuplicateInsertersAndScanners) {
   for (int s = 0; s < 2; ++s) {
     stops.push_back(std::make_unique<Channel>());
     Channel* stop = stops.back().get();
-    pids.push_back(harness.ForkBackend([&t, s, stop] {
+    pids.push_back(harness.ForkBackend([&t, s, stop, scanners_started] {
       std::mt19937_64 r(static_cast<uint64_t>(s) + 500);
       int rounds = 0;
       for (int round = 0;; ++round) {
@@ -636,7 +646,7 @@ TEST(BtDedupTest, ConcurrentDuplicateInsertersAndScanners) {
         const ScanDirection dir = round % 2 == 0 ? ScanDirection::kForward : ScanDirection::kBackward;
         const std::string who = "scanner " + std::to_string(s) + " round " + std::to_string(round);
         if (!t.ScanRoundMatchesHeap(lo, hi, true, round % 3 == 0, dir, who.c_str()).has_value()) return 11;
-        ++rounds;
+        if (++rounds == 1) scanners_started->fetch_add(1);
         if (stop->RecvInChild(0).has_value()) break;
       }
       stop->SendToParent(static_cast<uint64_t>(rounds));
@@ -663,6 +673,7 @@ TEST(BtDedupTest, ConcurrentDuplicateInsertersAndScanners) {
   const std::vector<int64_t> fwd = t.IndexScanVisible(snap, {}, ScanDirection::kForward);
   EXPECT_EQ(fwd, std::vector<int64_t>(heap_rows.begin(), heap_rows.end()));
   transam::CommitTransaction();
+  munmap(mem, sizeof(std::atomic<int>));
 }
 
 // The first posting tuple of the leaf level (copied) and the leaf's block.
