@@ -42,7 +42,21 @@ BlockNumber CachedTarget(const RelFileLocator& rel, bool* exists) {
   return it->second.block;
 }
 
+// HP17: smgr's forget notification (storage/smgr SM8): the relation's file was created anew,
+// closed because it is dropped or invalidated, or every file was closed (nullptr).
+void ForgetOnSmgrNotice(const RelFileLocator* rel) {
+  if (rel == nullptr) {
+    TargetCache().clear();
+  } else {
+    TargetCache().erase(*rel);
+  }
+}
+
 void RememberTarget(const RelFileLocator& rel, BlockNumber block) {
+  // Registered before the first entry exists, so no entry can miss a notification. Not from a
+  // static initialiser: access/heap stays a library smgr knows nothing about (SM8).
+  static const bool registered = (storage::RegisterSmgrForgetHook(&ForgetOnSmgrNotice), true);
+  (void)registered;
   TargetCache()[rel] = CachedTargetEntry{block, storage::RelationDropCount()};
 }
 

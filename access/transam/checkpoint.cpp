@@ -185,6 +185,13 @@ void RequestCheckpoint(uint32_t flags) {
 }
 
 void CreateCheckpoint(uint32_t flags) {
+  // K11: the sync steps below are the checkpointer's; in any other process they would do
+  // nothing while the record still moved the redo pointer past writes nobody fsynced.
+  if (!storage::SyncRequestsAreLocal()) {
+    throw Error(sqlstate::kObjectNotInPrerequisiteState, "cannot run a checkpoint in this process")
+        .WithDetail("Another process is the checkpointer and holds the pending fsync requests.")
+        .WithHint("Request the checkpoint from the checkpointer.");
+  }
   CheckpointerShared* shared = Shared();
   {
     storage::SpinLockGuard guard(&shared->lock);

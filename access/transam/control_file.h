@@ -14,8 +14,11 @@ namespace keel::transam {
 inline constexpr uint32_t kControlFileMagic = 0x4C45454Bu;
 // Bumped whenever the layout of ControlFileData changes. C3
 inline constexpr uint32_t kControlFileVersion = 2;
-// Bumped whenever the system catalogs change in a way an old cluster cannot be read with.
-inline constexpr uint32_t kCatalogVersion = 1;
+// Bumped whenever the system catalogs change in a way an old cluster cannot be read with, and
+// whenever a format only initdb writes changes (the two-phase state file and the PREPARE
+// record). History (README.md "Catalog versions"): 1 first catalogs; 2 catalog built-ins,
+// pg_database / pg_authid bootstrap, tables and indexes, two-phase state with pending deletes.
+inline constexpr uint32_t kCatalogVersion = 2;
 
 // Compile-time properties of the storage format a cluster was created with (C6).
 inline constexpr uint32_t kBlockSize = 8192;

@@ -213,6 +213,19 @@ TEST_F(ControlFileTest, VersionMismatchNamesBothVersions) {
   EXPECT_NE(e.detail().find("control file version"), std::string::npos) << e.detail();
 }
 
+// A cluster made before the catalogs and the two-phase formats changed (catalog version 1)
+// gets the clean refusal, not a failure somewhere in the catalogs later.
+TEST_F(ControlFileTest, ClusterOfAnEarlierCatalogVersionIsRefused) {
+  constexpr uint32_t kBeforeTwoPhaseFormatChange = 1;
+  ControlFileData data = NewControlFile(true);
+  data.catalog_version = kBeforeTwoPhaseFormatChange;
+  WriteRecordWithValidCrc(data);
+  Error e = ReadExpectingError();
+  EXPECT_EQ(e.message(), "database files are incompatible with server");
+  EXPECT_NE(e.detail().find("initialized with catalog version 1,"), std::string::npos)
+      << e.detail();
+}
+
 TEST_F(ControlFileTest, CatalogVersionAndFormatConstantsAreChecked) {
   ControlFileData data = NewControlFile(true);
   data.catalog_version = kCatalogVersion + 1;

@@ -77,11 +77,10 @@ void SyncDirectoryOrWarn(const std::string& dir) {
   }
 }
 
-// D9: the buffers go first (without being written), then every pending fsync of a file in the
-// directory (so the checkpointer does not PANIC on a vanished file, storage/sync SY4), then
-// this process's descriptors, the files and the directory.
+// D9: the buffers are gone already (DropPendingBuffers), then every pending fsync of a file in
+// the directory (so the checkpointer does not PANIC on a vanished file, storage/sync SY4),
+// then this process's descriptors, the files and the directory.
 void RemoveDatabaseDirectory(const RelFileLocator& dir_locator) {
-  storage::DropDatabaseBuffers(dir_locator.db);
   const std::string path = PendingDeletePath(dir_locator);
   DIR* dir = ::opendir(path.c_str());
   if (dir == nullptr) {
@@ -176,7 +175,7 @@ void DoPendingDeletes(bool commit) noexcept {
     Log(Severity::kWarning, "could not remove storage at transaction end: %s", e.what());
   }
   pending.clear();
-  DropStorageNow(todo);
+  UnlinkStorageNow(todo);
 }
 
 void DoSubAbortPendingDeletes(int level) noexcept {
@@ -187,7 +186,7 @@ void DoSubAbortPendingDeletes(int level) noexcept {
     Log(Severity::kWarning, "could not remove storage at subtransaction abort: %s", e.what());
   }
   std::erase_if(pending, [level](const PendingDelete& p) { return p.level >= level; });
-  DropStorageNow(todo);
+  UnlinkStorageNow(todo);
 }
 
 void AtSubCommitPendingDeletes(int level) noexcept {
@@ -198,14 +197,23 @@ void AtSubCommitPendingDeletes(int level) noexcept {
 
 void ForgetPendingDeletes() noexcept { pending.clear(); }
 
-void DropStorageNow(std::span<const RelFileLocator> locators) noexcept {
+void DropPendingBuffers(std::span<const RelFileLocator> locators, storage::DropWait wait) {
+  for (const RelFileLocator& locator : locators) {
+    // SM5 / B11 / D9: never written: the data is dead.
+    if (IsDatabaseDirectoryLocator(locator)) {
+      storage::DropDatabaseBuffers(locator.db, wait);
+    } else {
+      storage::DropRelationAllBuffers(locator, wait);
+    }
+  }
+}
+
+void UnlinkStorageNow(std::span<const RelFileLocator> locators) noexcept {
   for (const RelFileLocator& locator : locators) {
     try {
       if (IsDatabaseDirectoryLocator(locator)) {
         RemoveDatabaseDirectory(locator);
       } else {
-        // SM5 / B11: buffers first (never written: the data is dead), then the files.
-        storage::DropRelationAllBuffers(locator);
         storage::SmgrUnlinkAfterCheckpoint(locator);
       }
     } catch (const std::exception& e) {
@@ -213,6 +221,20 @@ void DropStorageNow(std::span<const RelFileLocator> locators) noexcept {
           e.what());
     }
   }
+}
+
+void DropStorageNow(std::span<const RelFileLocator> locators) noexcept {
+  // D6: each step on its own, so the files go even when the buffers could not all be dropped
+  // (the uninterruptible drop does not throw today; this stays true if it ever does).
+  for (const RelFileLocator& locator : locators) {
+    try {
+      DropPendingBuffers({&locator, 1}, storage::DropWait::kUninterruptible);
+    } catch (const std::exception& e) {
+      Log(Severity::kWarning, "could not drop buffers of \"%s\": %s",
+          PendingDeletePath(locator).c_str(), e.what());
+    }
+  }
+  UnlinkStorageNow(locators);
 }
 
 std::string PendingDeletePath(const RelFileLocator& locator) {

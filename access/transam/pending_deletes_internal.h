@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/buffer/bufmgr.h"
 #include "storage/common/ids.h"
 
 namespace keel::transam {
@@ -19,11 +20,22 @@ namespace keel::transam {
 // ROLLBACK TO: the creations of nesting levels >= `level` (the abort-sub record's list).
 [[nodiscard]] std::vector<RelFileLocator> PendingCreatesFromLevel(int level);
 
-// After the commit record (durable) or the abort record (D4): removes the storage of the
-// matching list and forgets every entry. Never throws (failures are WARNINGs, D6).
+// D4, D10: before the commit / abort / abort-sub / COMMIT PREPARED record, outside the
+// checkpoint-delay bracket: forgets the buffers of the named storage (relations: every fork;
+// database directories: the whole database) without writing them. kInterruptible (commit:
+// the drops of DROP TABLE / DROP DATABASE, whose storage other processes might still pin) may
+// throw an interrupt before anything is forgotten; kUninterruptible never throws. Requires:
+// nothing that can fail comes between this and the record (a drop that is not followed by
+// its record would lose dirty pages of storage that lives on); this process pins none of the
+// buffers (B14: ROLLBACK TO releases its pins first).
+void DropPendingBuffers(std::span<const RelFileLocator> locators, storage::DropWait wait);
+
+// After the commit record (durable) or the abort record (D4), buffers already dropped
+// (DropPendingBuffers): unlinks the files of the matching list and forgets every entry. Never
+// throws (failures are WARNINGs, D6).
 void DoPendingDeletes(bool commit) noexcept;
-// ROLLBACK TO, after its abort-sub record: removes what levels >= `level` created, forgets
-// what they dropped (D5).
+// ROLLBACK TO, after its abort-sub record (buffers dropped before it): removes what levels >=
+// `level` created, forgets what they dropped (D5).
 void DoSubAbortPendingDeletes(int level) noexcept;
 // RELEASE: the entries of nesting level `level` now belong to level - 1 (D5).
 void AtSubCommitPendingDeletes(int level) noexcept;
@@ -31,11 +43,14 @@ void AtSubCommitPendingDeletes(int level) noexcept;
 // anything (the prepared transaction's state file carries the lists, D7).
 void ForgetPendingDeletes() noexcept;
 
-// Removes the named storage now: relations (buffers dropped, fsyncs forgotten, files unlinked,
-// the main fork's name after the next checkpoint: SM5) and database directories
-// (IsDatabaseDirectoryLocator: buffers dropped, fsyncs forgotten, directory removed). What is
-// already gone is fine; other failures are WARNINGs (D6). Used after commit / abort records,
-// by COMMIT / ROLLBACK PREPARED and by redo of those records (D8).
+// The files only (buffers already dropped): relations (fsyncs forgotten, files unlinked, the
+// main fork's name after the next checkpoint: SM5) and database directories (fsyncs
+// forgotten, directory removed). What is already gone is fine; other failures are WARNINGs
+// (D6). Runs inside the checkpoint-delay bracket.
+void UnlinkStorageNow(std::span<const RelFileLocator> locators) noexcept;
+
+// Both steps at once, each on its own (the files go even if dropping a buffer failed, D6):
+// redo of commit / abort records (D8), where nothing else runs.
 void DropStorageNow(std::span<const RelFileLocator> locators) noexcept;
 
 // "base/5/16384" for a relation (its main fork), "base/5" for a database directory

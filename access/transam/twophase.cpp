@@ -450,6 +450,10 @@ void FinishPreparedTransaction(std::string_view gid, bool commit) {
         .WithDetail(why);
   }
   ProcSlot* me = MySlot();
+  // D10: the buffers of the storage the outcome removes go before the record and the T5
+  // bracket; the prepared transaction's locks keep everyone else off it. Never throws.
+  DropPendingBuffers(commit ? state.commit_rels : state.abort_rels,
+                     storage::DropWait::kUninterruptible);
   entry_lock.Release();  // from the record on, the entry is only freed (T9)
   // T5: from before the record until the state file is gone, a checkpoint must not pass by
   // (a record before its redo pointer whose clog update or file removal was lost would bring
@@ -475,7 +479,7 @@ void FinishPreparedTransaction(std::string_view gid, bool commit) {
     Panic("could not finish prepared transaction %" PRIu64 ": %s", xid.value(), e.what());
   }
   // D4/D7: after the durable record, inside the delay bracket (T5), locks still held.
-  DropStorageNow(rels);
+  UnlinkStorageNow(rels);
   me->delay_checkpoint.fetch_add(1);
 
   // X7/X8 as for a commit: out of the proc array first, then the locks go.

@@ -15,6 +15,7 @@
 
 #include "access/transam/clog.h"
 #include "access/transam/commit_ts.h"
+#include "access/transam/pending_deletes.h"
 #include "access/transam/pending_deletes_internal.h"
 #include "access/transam/subtrans.h"
 #include "access/transam/transam.h"
@@ -151,6 +152,9 @@ void AbortAllXids() {
   // crash) and a checkpoint must not pass between the record and the removal (X17's bracket).
   storage::ProcSlot* slot = storage::CurrentProcess().proc;
   const bool removes_files = !created.empty();
+  // D10: the buffers go before the record and the bracket (only the unlinks are inside it);
+  // nobody else uses storage this transaction created. Never throws.
+  DropPendingBuffers(created, storage::DropWait::kUninterruptible);
   if (removes_files) slot->delay_checkpoint.fetch_add(1);
   const Lsn end = LogXactRecord(kXactAbort, top, NowUs(), subxids, created);
   try {
@@ -267,6 +271,11 @@ void CommitTransaction() {
     const std::vector<TransactionId> subxids = SubXids();
     const std::vector<RelFileLocator> dropped = PendingDeletesAtEnd(/*commit=*/true);
     const int64_t time_us = NowUs();
+    // D10: the dropped storage's buffers go before the record, outside the X17 bracket, so a
+    // pin another process still holds delays this COMMIT (which a cancel can end: nothing is
+    // forgotten then) rather than every checkpoint. Locks are held and DROP DATABASE checked
+    // that nobody uses the database: no buffer of them comes back before the record.
+    DropPendingBuffers(dropped, storage::DropWait::kInterruptible);
     // X17: from before the record until clog has it, a checkpoint must not pass us by.
     storage::ProcSlot* slot = storage::CurrentProcess().proc;
     // The counter must not stay odd (WaitForCommitsDelayingCheckpoint would wait forever):
@@ -305,9 +314,9 @@ void CommitTransaction() {
     } catch (const std::exception& e) {
       Panic("could not record commit of transaction %" PRIu64 ": %s", top.value(), e.what());
     }
-    // D4: the dropped storage goes inside the X17 bracket, so a checkpoint whose redo pointer
-    // is past the commit record waits until the removal is done (or queued); redo of the
-    // record does it otherwise. Locks are still held: nobody else can use the relations.
+    // D4: the dropped storage's files go inside the X17 bracket, so a checkpoint whose redo
+    // pointer is past the commit record waits until the removal is done (or queued); redo of
+    // the record does it otherwise. Locks are still held: nobody else can use the relations.
     DoPendingDeletes(/*commit=*/true);
     slot->delay_checkpoint.fetch_add(1);
     ProcArrayEndTransaction(true, {}, MaxXid(top, subxids));  // X7: after clog
@@ -491,6 +500,13 @@ void RollbackToSavepoint(std::string_view name) {
   // Nesting level of levels[idx] is idx + 1: what it and its children created goes (D5).
   const int first_level = static_cast<int>(idx) + 1;
   const std::vector<RelFileLocator> created = PendingCreatesFromLevel(first_level);
+  // B14 / D10: scans of the rolled-back levels may still pin pages of what they created (no
+  // error released them, as MarkTransactionFailed would have): those pins go first, then the
+  // buffers, before the record and the bracket.
+  for (const RelFileLocator& locator : created) {
+    if (!IsDatabaseDirectoryLocator(locator)) (void)storage::ReleaseOwnPinsOfRelation(locator);
+  }
+  DropPendingBuffers(created, storage::DropWait::kUninterruptible);
   storage::ProcSlot* slot = storage::CurrentProcess().proc;
   const bool removes_files = !xids.empty() && !created.empty();
   if (removes_files) slot->delay_checkpoint.fetch_add(1);  // D4, as at abort

@@ -10,6 +10,7 @@
 #include "backend/utils/error/error.h"
 #include "backend/utils/error/format.h"
 #include "backend/utils/error/log.h"
+#include "backend/utils/init/interrupts.h"
 #include "storage/buffer/buffer_internal.h"
 #include "storage/buffer/buffer_table_internal.h"
 #include "storage/buffer/replacement_internal.h"
@@ -337,8 +338,23 @@ void MarkBufferDirtyHint(Buffer buffer) {
 
 namespace {
 
+// B14: a pin of this process on a buffer being dropped is a leak of the caller's (it must let
+// go of the storage's buffers before the storage goes). A bug: Debug stops here; otherwise the
+// pin is taken away (its owner's later unpin is stopped by the pin epoch, B13) so that the drop
+// (and the unlink after it) still happens, rather than leave a buffer naming a gone file.
+void TakeAwayOwnPins(BufferDesc* desc) {
+  int32_t& mine = local_pool.private_refcount[desc->buf_id];
+  KEEL_ASSERT(mine == 0 && "buffer of dropped storage is pinned by this process");
+  Log(Severity::kWarning, "buffer %d of relation %s was still pinned by this process at its drop",
+      desc->buf_id + 1, RelationPath(desc->tag.rel, desc->tag.fork).c_str());
+  mine = 1;
+  UnpinBuffer(desc);
+  BumpBufferPinEpoch();
+}
+
 // Forgets the buffer's block without writing it when `matches(tag)` (B4). Waits for other
-// pins (a bgwriter or checkpointer writing it) to go.
+// processes' pins (a bgwriter or checkpointer writing it) to go: sleeping on the I/O, or
+// polling; never throws (B14 for our own pins).
 template <typename Match>
 void InvalidateBuffer(BufferDesc* desc, Match&& matches) {
   for (;;) {
@@ -365,14 +381,37 @@ void InvalidateBuffer(BufferDesc* desc, Match&& matches) {
     UnlockBufHdr(desc, state);
     partition.Reset();
     if (local_pool.private_refcount[desc->buf_id] > 0) {
-      throw Error(sqlstate::kInternalError, "buffer is pinned in InvalidateBuffer");
-    }
-    if ((state & kIoInProgress) != 0) {
+      TakeAwayOwnPins(desc);
+    } else if ((state & kIoInProgress) != 0) {
       WaitIO(desc);
     } else {
       timespec ts{0, 200'000};  // a writer's pin between its checks; gone in microseconds
       nanosleep(&ts, nullptr);
     }
+  }
+}
+
+// B14, interruptible drops: waits until no buffer whose tag satisfies `matches` is pinned by
+// another process, checking for interrupts between rounds, before anything is dropped. An
+// interrupt throws with nothing forgotten. Pins that appear after the wait (a writer's, the
+// storage being unused) are short and waited for by InvalidateBuffer.
+template <typename Maybe, typename Match>
+void WaitForOtherPins(Maybe&& maybe, Match&& matches) {
+  for (;;) {
+    bool pinned = false;
+    for (int i = 0; i < shared_pool.n_buffers && !pinned; ++i) {
+      BufferDesc* desc = &shared_pool.descs[i];
+      if (!maybe(desc)) continue;
+      const uint32_t state = LockBufHdr(desc);
+      const bool theirs = (state & kTagValid) != 0 && matches(desc->tag) &&
+                          RefCount(state) > (local_pool.private_refcount[i] > 0 ? 1u : 0u);
+      UnlockBufHdr(desc, state);
+      pinned = theirs;
+    }
+    if (!pinned) return;
+    CheckForInterrupts();
+    timespec ts{0, 1'000'000};
+    nanosleep(&ts, nullptr);
   }
 }
 
@@ -396,12 +435,14 @@ void DropRelationBuffers(const RelFileLocator& rel, ForkNumber fork, BlockNumber
 
 uint64_t RelationDropCount() { return shared_pool.control->relation_drops.load(); }
 
-void DropRelationAllBuffers(const RelFileLocator& rel) {
-  shared_pool.control->relation_drops.fetch_add(1);  // B11
+void DropRelationAllBuffers(const RelFileLocator& rel, DropWait wait) {
+  auto maybe = [&](const BufferDesc* desc) { return MaybeOfRelation(desc, rel); };
   auto matches = [&](const BufferTag& tag) { return tag.rel == rel; };
+  if (wait == DropWait::kInterruptible) WaitForOtherPins(maybe, matches);
+  shared_pool.control->relation_drops.fetch_add(1);  // B11
   for (int i = 0; i < shared_pool.n_buffers; ++i) {
     BufferDesc* desc = &shared_pool.descs[i];
-    if (MaybeOfRelation(desc, rel)) InvalidateBuffer(desc, matches);
+    if (maybe(desc)) InvalidateBuffer(desc, matches);
   }
 }
 
@@ -439,13 +480,29 @@ void FlushDatabaseBuffers(Oid db) {
                        [&](const BufferTag& tag) { return tag.rel.db == db; });
 }
 
-void DropDatabaseBuffers(Oid db) {
-  shared_pool.control->relation_drops.fetch_add(1);  // B11: before anything is gone
+void DropDatabaseBuffers(Oid db, DropWait wait) {
+  auto maybe = [&](const BufferDesc* desc) { return desc->tag.rel.db == db; };
   auto matches = [&](const BufferTag& tag) { return tag.rel.db == db; };
+  if (wait == DropWait::kInterruptible) WaitForOtherPins(maybe, matches);
+  shared_pool.control->relation_drops.fetch_add(1);  // B11: before anything is gone
   for (int i = 0; i < shared_pool.n_buffers; ++i) {
     BufferDesc* desc = &shared_pool.descs[i];
-    if (desc->tag.rel.db == db) InvalidateBuffer(desc, matches);
+    if (maybe(desc)) InvalidateBuffer(desc, matches);
   }
+}
+
+int ReleaseOwnPinsOfRelation(const RelFileLocator& rel) {
+  int released = 0;
+  for (int i = 0; i < shared_pool.n_buffers && local_pool.pinned_buffers > 0; ++i) {
+    int32_t& mine = local_pool.private_refcount[i];
+    BufferDesc* desc = &shared_pool.descs[i];
+    if (mine == 0 || !(desc->tag.rel == rel)) continue;  // stable while we pin it (B4)
+    released += mine;
+    mine = 1;
+    UnpinBuffer(desc);
+  }
+  if (released > 0) BumpBufferPinEpoch();  // B13: their owners must not unpin them again
+  return released;
 }
 
 }  // namespace keel::storage

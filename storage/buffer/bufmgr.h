@@ -136,16 +136,26 @@ class BufferLockGuard {
 void FlushRelationBuffers(const RelFileLocator& rel);
 // Forgets the relation's buffers at or past `first_block` of `fork` without writing them
 // (truncate / drop). Requires: nobody else can be using them (a bgwriter or checkpointer
-// writing one is waited for); XX000 if the caller itself still pins one.
+// writing one is waited for) and the caller pins none of them (B14: a bug, asserted in Debug;
+// otherwise a WARNING and the pin is taken away). Never throws in the kUninterruptible form.
+// kInterruptible (before a commit record: DROP TABLE, DROP DATABASE) first waits, checking for
+// interrupts, until no other process pins one, so a stuck pin can be cancelled; an interrupt
+// throws (57014 / 57P01) before anything is forgotten.
+enum class DropWait : uint8_t { kUninterruptible, kInterruptible };
 void DropRelationBuffers(const RelFileLocator& rel, ForkNumber fork, BlockNumber first_block);
-void DropRelationAllBuffers(const RelFileLocator& rel);
+void DropRelationAllBuffers(const RelFileLocator& rel,
+                            DropWait wait = DropWait::kUninterruptible);
 // Database-wide forms (CREATE / DROP DATABASE, storage/smgr/database_dir.h): every buffer whose
 // relation lives in database `db` (any tablespace, any fork). Flush writes the dirty ones
 // (requires: no content lock held on them; throws smgr's write errors); Drop forgets them all
-// without writing (requires: nobody uses the database any more; XX000 if the caller itself
-// still pins one). B11 counts a database drop as a relation drop.
+// without writing (requires: nobody uses the database any more; waits and B14 as above).
+// B11 counts a database drop as a relation drop.
 void FlushDatabaseBuffers(Oid db);
-void DropDatabaseBuffers(Oid db);
+void DropDatabaseBuffers(Oid db, DropWait wait = DropWait::kUninterruptible);
+// Drops every pin this process holds on buffers of `rel` (ROLLBACK TO, before the storage its
+// rolled-back levels created goes: their scans are dead). Bumps the pin epoch when it dropped
+// any (B13). Returns how many pins it dropped. Requires: no content lock held on them.
+int ReleaseOwnPinsOfRelation(const RelFileLocator& rel);
 // How many times Drop*Buffers ran (every truncation and drop calls one), pool-wide (B11). A
 // process that caches something about a relation's size (the heap's insert target) keeps the
 // count it saw: while it is unchanged, no relation shrank since, and the cache needs no check

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "backend/utils/error/error.h"
+#include "backend/utils/error/sqlstate.h"
+#include "backend/utils/init/interrupts.h"
 #include "storage/buffer/buffer_table_internal.h"
 #include "storage/buffer/buffer_test_util.h"
 #include "storage/file/file_io.h"
@@ -451,9 +453,21 @@ TEST_F(BufMgrTest, DropRelationBuffersForgetsWithoutWriting) {
   DropRelationAllBuffers(rel);
   for (uint32_t b = 0; b < 10; ++b) EXPECT_EQ(ReadPayload(rel, b), b) << b;
   EXPECT_EQ(ReadPayload(other, 1), 601u) << "other relations keep their buffers";
-  // A pinned buffer cannot be dropped by its own pinner.
+  // B14: the dropper's own pin is a bug (Debug stops); it never keeps the buffer (and so the
+  // storage) alive: the pin is taken away and its owner told through the pin epoch (B13).
   PinnedBuffer pin(ReadBuffer(rel, ForkNumber::kMain, BlockNumber(0)));
-  EXPECT_THROW(DropRelationAllBuffers(rel), Error);
+#ifdef KEEL_DEBUG
+  EXPECT_DEATH(DropRelationAllBuffers(rel), "pinned by this process");
+#else
+  const uint64_t epoch = BufferPinEpoch();
+  const uint64_t hits = GetBufferPoolStats().hits;
+  DropRelationAllBuffers(rel);
+  EXPECT_FALSE(BufferIsPinnedByMe(pin.get()));
+  EXPECT_NE(BufferPinEpoch(), epoch);
+  (void)pin.release();  // B13: its owner must not unpin it again
+  EXPECT_EQ(ReadPayload(rel, 0), 0u) << "read from the file again";
+  EXPECT_EQ(GetBufferPoolStats().hits, hits);
+#endif
 }
 
 TEST_F(BufMgrTest, DatabaseWideFlushAndDrop) {
@@ -489,8 +503,6 @@ TEST_F(BufMgrTest, DatabaseWideFlushAndDrop) {
   EXPECT_EQ(ReadPayload(b, 1), 111u);
   EXPECT_EQ(GetBufferPoolStats().reads - reads, 2u) << "both were read from disk again";
   EXPECT_EQ(ReadPayload(elsewhere, 0), 120u) << "still cached, still dirty";
-  PinnedBuffer pin(ReadBuffer(a, ForkNumber::kMain, BlockNumber(1)));
-  EXPECT_THROW(DropDatabaseBuffers(Oid(kTestDb)), Error) << "its own pin";
 }
 
 TEST_F(BufMgrTest, DropWaitsForAnotherProcessPin) {
@@ -511,6 +523,36 @@ TEST_F(BufMgrTest, DropWaitsForAnotherProcessPin) {
   EXPECT_EQ(releasing->load(), 1);
   EXPECT_EQ(WaitChild(child), 0);
   EXPECT_EQ(bufpool::BufferTableEntriesInUse(), 0);
+}
+
+// B14 / DropWait::kInterruptible: while another process pins a buffer, a cancel ends the wait
+// with an error before anything is forgotten (the dirty change survives); without one the drop
+// goes on once the pin is gone.
+TEST_F(BufMgrTest, InterruptibleDropIsCancelledBeforeForgettingAnything) {
+  StartPool(16);
+  const RelFileLocator rel = TestRel(16384);
+  CreateTestRelation(rel, 2, 0);
+  AddToPayload(rel, 0, 100);  // dirty, in the buffer only
+  auto* pinned = SharedStruct<std::atomic<int>>("pinned");
+  auto* release = SharedStruct<std::atomic<int>>("release");
+  const pid_t child = ForkBufferChild([&] {
+    PinnedBuffer pin(ReadBuffer(rel, ForkNumber::kMain, BlockNumber(1)));
+    pinned->store(1);
+    return WaitUntil([&] { return release->load() == 1; }) ? 0 : 1;
+  });
+  ASSERT_TRUE(WaitUntil([&] { return pinned->load() == 1; }));
+  Interrupts().cancel = 1;
+  try {
+    DropRelationAllBuffers(rel, DropWait::kInterruptible);
+    ADD_FAILURE() << "the drop did not wait for the other process's pin";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.sqlstate(), sqlstate::kQueryCanceled);
+  }
+  EXPECT_EQ(ReadPayload(rel, 0), 100u) << "nothing was forgotten";
+  release->store(1);
+  DropRelationAllBuffers(rel, DropWait::kInterruptible);
+  EXPECT_EQ(WaitChild(child), 0);
+  EXPECT_EQ(ReadPayload(rel, 0), 0u) << "the unwritten change went with the drop";
 }
 
 }  // namespace

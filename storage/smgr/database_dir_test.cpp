@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "access/transam/xact.h"
 #include "backend/utils/error/error.h"
 #include "backend/utils/error/sqlstate.h"
+#include "backend/utils/init/interrupts.h"
 #include "storage/buffer/bufmgr.h"
 #include "storage/smgr/smgr.h"
 #include "tests/server/server_harness.h"
@@ -220,6 +222,66 @@ TEST(DatabaseDirTest, DropRemovesDirectoryAndBuffersAtCommitOnly) {
   harness.Crash();
   EXPECT_FALSE(DirectoryExists("base/7"));
   EXPECT_TRUE(DirectoryExists("base/5"));
+}
+
+// One byte through a pipe (tests that script forked backends); false on EOF or error.
+bool SendByte(int fd) {
+  const char c = 1;
+  return write(fd, &c, 1) == 1;
+}
+bool RecvByte(int fd) {
+  char c = 0;
+  return read(fd, &c, 1) == 1;
+}
+
+// D10: a pin that another process keeps on a buffer of the database being dropped (a stuck
+// session) makes the dropping COMMIT wait before its record, outside the checkpoint-delay
+// bracket: checkpoints go on meanwhile, and a cancel ends the wait with nothing forgotten.
+TEST(DatabaseDirTest, StuckPinDelaysTheDropNotCheckpoints) {
+  ServerHarness harness;
+  FillTemplate();
+  CreateDatabase(kNewDb);
+  int to_holder[2], from_holder[2], from_dropper[2];
+  ASSERT_EQ(pipe(to_holder), 0);
+  ASSERT_EQ(pipe(from_holder), 0);
+  ASSERT_EQ(pipe(from_dropper), 0);
+  const pid_t holder = harness.ForkBackend([&] {
+    const Buffer buffer = ReadBuffer(TestLocator(30001, kNewDb), ForkNumber::kMain, BlockNumber(0));
+    if (!SendByte(from_holder[1]) || !RecvByte(to_holder[0])) return 2;
+    ReleaseBuffer(buffer);
+    return 0;
+  });
+  ASSERT_TRUE(RecvByte(from_holder[0]));
+  const pid_t dropper = harness.ForkBackend([&] {
+    InstallChildSignalHandlers();
+    transam::StartTransaction();
+    DropDatabaseDirectory(Oid(kNewDb));
+    if (!SendByte(from_dropper[1])) return 2;
+    try {
+      transam::CommitTransaction();
+      return 3;  // the pin cannot have gone
+    } catch (const Error& e) {
+      transam::AbortTransaction();
+      return e.sqlstate() == sqlstate::kQueryCanceled && DirectoryExists("base/7") ? 0 : 4;
+    }
+  });
+  ASSERT_TRUE(RecvByte(from_dropper[0]));
+  usleep(200'000);  // let the dropper reach its wait (the check below holds either way)
+  const pid_t checkpointer = harness.ForkBackend([&] {
+    harness.Checkpoint();
+    return 0;
+  });
+  EXPECT_EQ(harness.Wait(checkpointer, kWaitMs), 0) << "a checkpoint waited for the stuck drop";
+  EXPECT_TRUE(DirectoryExists("base/7"));
+  ASSERT_EQ(kill(dropper, SIGINT), 0);
+  EXPECT_EQ(harness.Wait(dropper, kWaitMs), 0);
+  ASSERT_TRUE(SendByte(to_holder[1]));
+  EXPECT_EQ(harness.Wait(holder, kWaitMs), 0);
+  ExpectReadableCopy(kNewDb);  // nothing of the database was forgotten
+  for (int fd : {to_holder[0], to_holder[1], from_holder[0], from_holder[1], from_dropper[0],
+                 from_dropper[1]}) {
+    close(fd);
+  }
 }
 
 #ifdef KEEL_DEBUG

@@ -165,6 +165,20 @@ std::string SegmentPath(const RelFileLocator& rel, ForkNumber fork, uint32_t seg
   return path;
 }
 
+namespace {
+
+// SM8: process-local; a handful of entries at most.
+std::vector<SmgrForgetHook>& ForgetHooks() {
+  static std::vector<SmgrForgetHook> hooks;
+  return hooks;
+}
+
+void NotifyForget(const RelFileLocator* rel) noexcept {
+  for (SmgrForgetHook hook : ForgetHooks()) hook(rel);
+}
+
+}  // namespace
+
 void SmgrCreate(const RelFileLocator& rel, ForkNumber fork, bool is_redo) {
   const std::string path = RelationPath(rel, fork);
   int fd = FileOpen(path, O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -179,6 +193,7 @@ void SmgrCreate(const RelFileLocator& rel, ForkNumber fork, bool is_redo) {
     }
   }
   smgr_internal::AdoptSegmentFd(rel, fork, 0, fd);
+  if (fork == ForkNumber::kMain) NotifyForget(&rel);  // SM8: a new file under this name
 }
 
 bool SmgrExists(const RelFileLocator& rel, ForkNumber fork) {
@@ -441,9 +456,20 @@ void SmgrUnlinkAfterCheckpoint(const RelFileLocator& rel) {
   }
 }
 
-void SmgrClose(const RelFileLocator& rel) { smgr_internal::CloseRelationFds(rel); }
+void RegisterSmgrForgetHook(SmgrForgetHook hook) {
+  std::vector<SmgrForgetHook>& hooks = ForgetHooks();
+  if (std::find(hooks.begin(), hooks.end(), hook) == hooks.end()) hooks.push_back(hook);
+}
 
-void SmgrCloseAll() { smgr_internal::CloseAllFds(); }
+void SmgrClose(const RelFileLocator& rel) {
+  smgr_internal::CloseRelationFds(rel);
+  NotifyForget(&rel);  // SM8
+}
+
+void SmgrCloseAll() {
+  smgr_internal::CloseAllFds();
+  NotifyForget(nullptr);  // SM8
+}
 
 IoMethod ActiveIoMethod() { return io_engine::Method(); }
 

@@ -70,6 +70,16 @@ void SmgrUnlinkAfterCheckpoint(const RelFileLocator& rel);
 void SmgrClose(const RelFileLocator& rel);
 void SmgrCloseAll();
 
+// SM8. Forget notifications, for process-local caches above smgr keyed by a relation's file
+// locator (access/heap's insert target): `hook(&rel)` runs whenever this process creates the
+// relation's main fork (SmgrCreate: a file under that name is new, whatever was known about an
+// earlier one is stale), closes its descriptors (SmgrClose: on an smgr invalidation, and from
+// SmgrUnlinkAfterCheckpoint when the storage is dropped), and `hook(nullptr)` for all of them
+// (SmgrCloseAll). A hook must not throw or call back into smgr. Registering the same hook again
+// does nothing. Process-local; inherited by forked children.
+using SmgrForgetHook = void (*)(const RelFileLocator* rel);
+void RegisterSmgrForgetHook(SmgrForgetHook hook);
+
 // The I/O engine, chosen by the io_method setting ("io_uring" or "sync") when a process first
 // does I/O; io_uring falls back to sync with a LOG line when the kernel refuses it.
 enum class IoMethod : uint8_t { kSync, kIoUring };

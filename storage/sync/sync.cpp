@@ -313,8 +313,29 @@ void AbsorbSyncRequests() {
   s.absorb_buffer.clear();
 }
 
+bool SyncRequestsAreLocal() {
+  if (IAmCheckpointer()) return true;
+  SyncQueueShared* q = Queue();
+  return q == nullptr || CheckpointerGone(q);
+}
+
 void SyncPreCheckpoint() {
-  if (!IAmCheckpointer()) return;
+  if (!IAmCheckpointer()) {
+    // SY8: a checkpoint in place without a checkpointer. Senders did their requests at once
+    // (SY6); what a checkpointer that stepped down or died left in the queue is done here, as
+    // its sender would have (fsyncs now, unlinks now). Requires: SyncRequestsAreLocal().
+    SyncQueueShared* q = Queue();
+    if (q == nullptr) return;
+    std::vector<SyncRequestEntry> left;
+    {
+      LwLockGuard guard(&q->lock, LwLockMode::kExclusive);
+      left.reserve(static_cast<size_t>(q->num_requests));
+      left.assign(Entries(q), Entries(q) + q->num_requests);
+      q->num_requests = 0;
+    }
+    for (const SyncRequestEntry& entry : left) DoItMyself(entry.tag, entry.kind, q);
+    return;
+  }
   // SY6: requests sent before this point belong to the cycle that is ending.
   AbsorbSyncRequests();
   ++Local().checkpoint_cycle;

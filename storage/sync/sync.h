@@ -48,6 +48,13 @@ void SyncPreCheckpoint();   // marks the cycle: requests after this belong to th
 void SyncPostCheckpoint();  // after the checkpoint record is durable: deferred unlinks
 void ProcessSyncRequests(); // between the two: the fsyncs
 
+// SY8: whether a checkpoint may run in this process: it is the checkpointer, or no live
+// checkpointer is registered (then every request was carried out by its sender, SY6, and
+// SyncPreCheckpoint carries out whatever is left in the queue). False while another process is
+// the checkpointer: its pending table holds fsyncs this process cannot do, so a checkpoint run
+// here would advance the redo pointer over unsynced writes (checkpoint.cpp refuses, K11).
+[[nodiscard]] bool SyncRequestsAreLocal();
+
 // Marks this process as the checkpointer (requests go to its local table).
 void SetSyncRequestsLocal(bool is_checkpointer);
 // Statistics of the last ProcessSyncRequests: files synced, time spent.
