@@ -19,6 +19,7 @@
 #include "access/transam/twophase.h"
 #include "access/transam/wal.h"
 #include "access/transam/xact.h"
+#include "backend/commands/table_commands.h"
 #include "backend/utils/activity/table_stats.h"
 #include "backend/utils/config/settings.h"
 #include "backend/utils/error/error.h"
@@ -96,6 +97,9 @@ void RegisterBuiltins() {
   // IX4: every process that can open an index (forked from the postmaster, or a harness /
   // embedded process that calls this) knows btree.
   access::nbtree::RegisterBtreeIndexAm();
+  // Catalog T18: every process that may drop a relation, type, constraint or default (DROP,
+  // CASCADE, temporary objects at exit) has their droppers.
+  commands::RegisterTableCommands();
 }
 
 namespace {

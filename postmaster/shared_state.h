@@ -13,7 +13,8 @@ namespace keel::postmaster {
 void CreateSharedState(uint64_t system_identifier);
 
 // Registers what the server has built in, in this process: every resource manager (WAL redo and
-// description) and the index access methods (btree). Children inherit the tables through fork.
+// description), the index access methods (btree) and the relation droppers of DDL
+// (commands::RegisterTableCommands). Children inherit the tables through fork.
 // Idempotent for the access methods; harnesses call it once per server they start.
 void RegisterBuiltins();
 

@@ -21,6 +21,7 @@
 #include "backend/catalog/catalog_defs.h"
 #include "backend/catalog/catalog_lookup.h"
 #include "backend/catalog/catalog_relation.h"
+#include "backend/catalog/catalog_test_util.h"
 #include "backend/catalog/catalog_values.h"
 #include "backend/catalog/system_views.h"
 #include "tests/server/server_harness.h"
@@ -71,15 +72,7 @@ std::map<uint32_t, size_t> ExpectedCounts() {
 
 class BootstrapTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    transam::StartTransaction();
-    BootstrapOptions options;
-    options.database = kDb;
-    options.database_name = "postgres";
-    options.superuser = "alice";
-    result_ = BootstrapCatalogs(options);
-    transam::CommitTransaction();
-  }
+  void SetUp() override { result_ = catalog::testing::BootstrapTestDatabase(); }
 
   void ExpectCounts() {
     transam::StartTransaction();

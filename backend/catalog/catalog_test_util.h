@@ -34,6 +34,20 @@ inline constexpr const char* kDefaultSearchPath = "\"$user\", public";
 
 inline const CatalogRelation& TestCat(uint32_t oid) { return OpenCatalog(oid, kDb); }
 
+// Bootstraps the catalogs of kDb (named "postgres", bootstrap superuser "alice", oid 10) in
+// one committed transaction: the fixture every catalog, cache and command test starts from.
+// Requires: a ServerHarness running in this process, no transaction open.
+inline BootstrapResult BootstrapTestDatabase() {
+  transam::StartTransaction();
+  BootstrapOptions options;
+  options.database = kDb;
+  options.database_name = "postgres";
+  options.superuser = "alice";
+  BootstrapResult result = BootstrapCatalogs(options);
+  transam::CommitTransaction();
+  return result;
+}
+
 // The order in which the test droppers removed objects (process-local; tests clear it).
 inline std::vector<ObjectAddress>& DropLog() {
   static std::vector<ObjectAddress> log;
@@ -200,10 +214,22 @@ inline Oid InsertRole(std::string_view name, bool superuser = false, bool create
   CatalogRowBuilder b(*au.def, au.desc);
   b.From(*proto).Oid("oid", oid.value()).Name("rolname", name).Bool("rolsuper", superuser)
       .Bool("rolcreaterole", createrole);
-  (void)CatalogInsert(au, b);
-  cache::CacheInvalidateCatalog(Oid(catalog_oid::kPgAuthid), kInvalidOid);
+  (void)CatalogInsert(au, b);  // its row messages reach the search path (namespace N2)
   NextCommand();
   return oid;
+}
+
+// Renames the pg_authid row of `role` (as ALTER ROLE ... RENAME TO writes it: row messages
+// only, C17).
+inline void RenameRole(Oid role, std::string_view name) {
+  const CatalogRelation& au = TestCat(catalog_oid::kPgAuthid);
+  std::optional<access::HeapTuple> row =
+      CatalogLookupByOid(au, role, transam::GetLatestSnapshot());
+  if (!row) throw Error(sqlstate::kInternalError, "test: no such role");
+  CatalogRowBuilder b(*au.def, au.desc);
+  b.From(*row).Name("rolname", name);
+  (void)CatalogUpdate(au, row->self, b);
+  NextCommand();
 }
 
 // pg_auth_members: `member` is a member of `role`.
@@ -242,13 +268,7 @@ Error ErrorOf(Fn&& fn) {
 class CatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    transam::StartTransaction();
-    BootstrapOptions options;
-    options.database = kDb;
-    options.database_name = "postgres";
-    options.superuser = "alice";
-    (void)BootstrapCatalogs(options);
-    transam::CommitTransaction();
+    (void)BootstrapTestDatabase();
     SetMyDatabase(kDb, Oid(kDefaultTablespace));
     SetMyRole(kSuperuser);
     cache::SetInvalidationDatabase(kDb);

@@ -15,11 +15,11 @@
 
 #include "access/common/heap_form.h"
 #include "access/transam/xact.h"
-#include "backend/catalog/bootstrap.h"
 #include "backend/catalog/builtin_types.h"
 #include "backend/catalog/catalog_defs.h"
 #include "backend/catalog/catalog_lookup.h"
 #include "backend/catalog/catalog_relation.h"
+#include "backend/catalog/catalog_test_util.h"
 #include "backend/catalog/catalog_values.h"
 #include "backend/utils/cache/catcache_hash.h"
 #include "backend/utils/cache/inval.h"
@@ -136,15 +136,7 @@ size_t CountRowMessages(const std::vector<SharedInvalidationMessage>& msgs) {
 
 class CatalogWriteTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    transam::StartTransaction();
-    BootstrapOptions options;
-    options.database = kDb;
-    options.database_name = "postgres";
-    options.superuser = "alice";
-    (void)BootstrapCatalogs(options);
-    transam::CommitTransaction();
-  }
+  void SetUp() override { (void)catalog::testing::BootstrapTestDatabase(); }
   // A failed assertion may leave a transaction open: the next test starts clean.
   void TearDown() override {
     if (transam::IsTransactionActive()) transam::AbortTransaction();

@@ -16,6 +16,7 @@
 #include "backend/catalog/object_address.h"
 #include "backend/catalog/object_address_internal.h"
 #include "backend/utils/cache/inval.h"
+#include "backend/utils/cache/syscache_ids.h"
 #include "backend/utils/config/settings.h"
 #include "backend/utils/error/error.h"
 #include "backend/utils/error/format.h"
@@ -110,6 +111,15 @@ void EnsureRegistered() {
   static bool registered = false;
   if (registered) return;
   registered = true;
+  // N2: row messages of the caches over pg_authid (a renamed or dropped role changes what
+  // "$user" means) and pg_namespace (a schema created, renamed or dropped); their writes send
+  // nothing else (C17). Whole-catalog messages (C17's fallback) and resets as well.
+  for (const cache::SysCacheId id :
+       {cache::SysCacheId::kAuthOid, cache::SysCacheId::kNamespaceOid,
+        cache::SysCacheId::kNamespaceName}) {
+    cache::CacheRegisterCatalogRowCallback(cache::SysCacheMessageId(id),
+                                           [](uint32_t, bool) { State().path.valid = false; });
+  }
   cache::CacheRegisterCatalogCallback([](Oid catalog) {
     if (catalog == Oid(catalog_oid::kPgNamespace) || catalog == Oid(catalog_oid::kPgAuthid)) {
       State().path.valid = false;
@@ -402,37 +412,59 @@ Oid RangeVarGetRelid(const RangeVar& rv, storage::LockMode lockmode, bool missin
   return relid;
 }
 
-Oid RangeVarGetCreationNamespace(const RangeVar& rv) {
+Oid RangeVarGetCreationNamespace(const RangeVar& rv, char* persistence) {
   CheckCatalogName(rv);
   Oid nsp = kInvalidOid;
   if (!rv.schemaname.empty()) {
     nsp = LookupCreationNamespace(rv.schemaname);
   } else if (rv.relpersistence == 't') {
-    return InitTempTableNamespace();
+    nsp = InitTempTableNamespace();
   } else {
     const PathCache& p = Path();
-    if (p.temp_creation_pending) return InitTempTableNamespace();
-    nsp = p.creation;
-    if (nsp == kInvalidOid) {
-      throw Error(sqlstate::kInvalidSchemaName, "no schema has been selected to create in");
+    if (p.temp_creation_pending) {
+      nsp = InitTempTableNamespace();
+    } else {
+      nsp = p.creation;
+      if (nsp == kInvalidOid) {
+        throw Error(sqlstate::kInvalidSchemaName, "no schema has been selected to create in");
+      }
     }
   }
-  // RangeVarAdjustRelationPersistence's checks.
-  if (IsAnyTempNamespace(nsp) && !IsTempNamespace(nsp)) {
-    throw Error(sqlstate::kInvalidTableDefinition,
-                "cannot create relations in temporary schemas of other sessions");
+  // RangeVarAdjustRelationPersistence (N7).
+  char adjusted = rv.relpersistence;
+  switch (rv.relpersistence) {
+    case 't':
+      if (!IsTempNamespace(nsp)) {
+        throw Error(sqlstate::kInvalidTableDefinition,
+                    IsAnyTempNamespace(nsp)
+                        ? "cannot create relations in temporary schemas of other sessions"
+                        : "cannot create temporary relation in non-temporary schema");
+      }
+      break;
+    case 'p':
+      if (IsTempNamespace(nsp)) {
+        adjusted = 't';
+      } else if (IsAnyTempNamespace(nsp)) {
+        throw Error(sqlstate::kInvalidTableDefinition,
+                    "cannot create relations in temporary schemas of other sessions");
+      }
+      break;
+    default:
+      if (IsAnyTempNamespace(nsp)) {
+        throw Error(sqlstate::kInvalidTableDefinition,
+                    "only temporary relations may be created in temporary schemas");
+      }
+      break;
   }
-  if (rv.relpersistence == 't' && !IsTempNamespace(nsp)) {
-    throw Error(sqlstate::kInvalidTableDefinition,
-                "cannot create temporary relation in non-temporary schema");
-  }
+  if (persistence != nullptr) *persistence = adjusted;
   return nsp;
 }
 
-Oid RangeVarGetAndCheckCreationNamespace(const RangeVar& rv, Oid* existing_relid) {
+Oid RangeVarGetAndCheckCreationNamespace(const RangeVar& rv, Oid* existing_relid,
+                                         char* persistence) {
   Oid locked = kInvalidOid;
   for (;;) {
-    const Oid nsp = RangeVarGetCreationNamespace(rv);
+    const Oid nsp = RangeVarGetCreationNamespace(rv, persistence);
     if (nsp == locked) {
       if (existing_relid != nullptr) *existing_relid = GetRelnameRelid(rv.relname, nsp);
       return nsp;
@@ -526,6 +558,11 @@ Oid InitTempTableNamespace() {
   return nsp;
 }
 
+void ResetNamespaceState() {
+  state = NamespaceState{};
+  state.pid = getpid();
+}
+
 Oid MyTempNamespace() { return State().temp.nsp; }
 Oid MyTempToastNamespace() { return State().temp.toast_nsp; }
 
@@ -550,10 +587,6 @@ void RemoveTempRelations(Oid temp_nsp) {
 
 bool IsReservedSchemaName(std::string_view name) { return name.starts_with("pg_"); }
 
-void InvalidateNamespaceCaches() {
-  cache::CacheInvalidateCatalog(Oid(catalog_oid::kPgNamespace), internal::CurrentDatabase());
-}
-
 Oid NamespaceCreate(std::string_view name, Oid owner, bool is_temp) {
   if (name.empty()) throw Error(sqlstate::kInternalError, "no namespace name supplied");
   internal::LockCatalog(catalog_oid::kPgNamespace);
@@ -571,7 +604,6 @@ Oid NamespaceCreate(std::string_view name, Oid owner, bool is_temp) {
   // Extension membership (recordDependencyOnCurrentExtension) comes with CREATE EXTENSION;
   // temporary namespaces never belong to one (is_temp).
   (void)is_temp;
-  InvalidateNamespaceCaches();
   return nsp;
 }
 
@@ -582,8 +614,7 @@ void RemoveSchemaById(Oid nsp) {
     throw Error(sqlstate::kInternalError,
                 Format("cache lookup failed for namespace %u", nsp.value()));
   }
-  CatalogDelete(Cat(catalog_oid::kPgNamespace), row->self);
-  InvalidateNamespaceCaches();
+  CatalogDelete(Cat(catalog_oid::kPgNamespace), row->self);  // its row messages: N2
 }
 
 void RenameNamespaceRow(Oid nsp, std::string_view new_name) {
@@ -596,8 +627,7 @@ void RenameNamespaceRow(Oid nsp, std::string_view new_name) {
   const CatalogRelation& ns = Cat(catalog_oid::kPgNamespace);
   CatalogRowBuilder b(*ns.def, ns.desc);
   b.From(*row).Name("nspname", new_name);
-  (void)CatalogUpdate(ns, row->self, b);
-  InvalidateNamespaceCaches();
+  (void)CatalogUpdate(ns, row->self, b);  // its row messages: N2
 }
 
 }  // namespace keel::catalog

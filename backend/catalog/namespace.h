@@ -80,15 +80,21 @@ struct RangeVar {
 
 // RangeVarGetCreationNamespace: where CREATE of `rv` puts the relation: its schema when
 // qualified, the temporary namespace for a temporary relation (created on first use), else
-// DefaultCreationNamespace() (or the temporary namespace when pg_temp is listed first).
+// DefaultCreationNamespace() (or the temporary namespace when pg_temp is listed first). Then
+// PostgreSQL's RangeVarAdjustRelationPersistence (N7): *persistence (if not null) receives
+// rv.relpersistence adjusted to the namespace — 'p' in this backend's temporary namespace
+// becomes 't' — and the caller must create the relation with it.
 // Throws 3F000 `no schema has been selected to create in`, 3F000 `schema "%s" does not
-// exist`, 42P16 `cannot create temporary relation in non-temporary schema`, 0A000 as above.
-[[nodiscard]] Oid RangeVarGetCreationNamespace(const RangeVar& rv);
+// exist`, 42P16 `cannot create temporary relation in non-temporary schema`, 42P16 `cannot
+// create relations in temporary schemas of other sessions`, 42P16 `only temporary relations
+// may be created in temporary schemas` (unlogged there), 0A000 as above.
+[[nodiscard]] Oid RangeVarGetCreationNamespace(const RangeVar& rv, char* persistence = nullptr);
 // RangeVarGetAndCheckCreationNamespace: the same, then AccessShareLock on the namespace object
 // (so a concurrent DROP SCHEMA waits for the creating transaction, N5), re-resolved if it
 // changed meanwhile. *existing_relid (if not null): a relation of that name already there, or
-// kInvalidOid.
-[[nodiscard]] Oid RangeVarGetAndCheckCreationNamespace(const RangeVar& rv, Oid* existing_relid);
+// kInvalidOid. *persistence (if not null): as above.
+[[nodiscard]] Oid RangeVarGetAndCheckCreationNamespace(const RangeVar& rv, Oid* existing_relid,
+                                                       char* persistence = nullptr);
 
 // Visibility: whether an unqualified reference to the object's name would find it (its
 // namespace is in the search path and nothing of the same name comes earlier). Descriptions
@@ -113,12 +119,17 @@ Oid InitTempTableNamespace();
 [[nodiscard]] bool IsAnyTempNamespace(Oid nsp);    // any backend's pg_temp_N / pg_toast_temp_N
 // Drops every object in `temp_nsp` (not the namespace itself) quietly, as at backend exit.
 void RemoveTempRelations(Oid temp_nsp);
+// Forgets this process's search-path cache and temporary namespace, as a new backend starts
+// (N6): for a process that becomes a backend of another server or of the same server after a
+// crash (tests' ServerHarness). Requires: no transaction open.
+void ResetNamespaceState();
 
 // --- pg_namespace rows --------------------------------------------------------------------
 // "pg_" prefixed names are reserved for system schemas (IsReservedName).
 [[nodiscard]] bool IsReservedSchemaName(std::string_view name);
-// NamespaceCreate: inserts the pg_namespace row (nspacl NULL) and the owner's pg_shdepend row,
-// registers the invalidation (N2). The caller makes it visible (CommandCounterIncrement).
+// NamespaceCreate: inserts the pg_namespace row (nspacl NULL) and the owner's pg_shdepend row
+// (the row's cache messages reach every search path: N2). The caller makes it visible
+// (CommandCounterIncrement).
 // Requires: an active, non-failed transaction. Throws 42P06 `schema "%s" already exists`.
 [[nodiscard]] Oid NamespaceCreate(std::string_view name, Oid owner, bool is_temp);
 // RemoveSchemaById: deletes the pg_namespace row (the dropper PerformDeletion uses for
@@ -126,7 +137,5 @@ void RemoveTempRelations(Oid temp_nsp);
 void RemoveSchemaById(Oid nsp);
 // Renames the pg_namespace row `nsp` (no checks: RenameSchema in backend/commands does them).
 void RenameNamespaceRow(Oid nsp, std::string_view new_name);
-// Registers the invalidation every pg_namespace change sends (N2).
-void InvalidateNamespaceCaches();
 
 }  // namespace keel::catalog

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "backend/catalog/catalog_test_util.h"
 #include "backend/utils/config/config.h"
 #include "storage/ipc/fork_test_util.h"
@@ -230,6 +232,149 @@ TEST_F(NamespaceTest, CreationNamespaces) {
   EXPECT_TRUE(storage::LockHeldByMe(
       storage::ObjectLockTag(kDb.value(), catalog_oid::kPgNamespace, s1.value(), 0),
       storage::LockMode::kAccessShare));
+  transam::CommitTransaction();
+}
+
+// N2: what "$user" and the listed names mean changes with pg_authid and pg_namespace rows that
+// another session writes; those writes send catalog-row messages only (C17), and the path
+// follows each commit at this backend's next accept: a role renamed, then dropped; a listed
+// schema renamed away and another one created under the listed name.
+TEST_F(NamespaceTest, ThePathFollowsRolesAndSchemasChangedByAnotherSession) {
+  transam::StartTransaction();
+  const Oid carol = testing::InsertRole("carol");
+  const Oid carols = CreateNs("carol");
+  const Oid daves = CreateNs("dave");
+  transam::CommitTransaction();
+  SetMyRole(carol);
+  transam::StartTransaction();
+  EXPECT_EQ(NamespaceSearchPath(), (std::vector<Oid>{kPgCatalog, carols, kPublic}));
+  transam::CommitTransaction();
+
+  const auto in_other_session = [&](std::function<void()> change) {
+    const pid_t pid = harness_.ForkBackend([&change] {
+      transam::StartTransaction();
+      change();
+      transam::CommitTransaction();
+      return 0;
+    });
+    EXPECT_EQ(harness_.Wait(pid), 0);
+    (void)cache::AcceptInvalidationMessages();
+  };
+  in_other_session([carol] { testing::RenameRole(carol, "dave"); });
+  transam::StartTransaction();
+  EXPECT_EQ(NamespaceSearchPath(), (std::vector<Oid>{kPgCatalog, daves, kPublic}));
+  transam::CommitTransaction();
+
+  in_other_session([carol] { testing::DeleteRowByOid(catalog_oid::kPgAuthid, carol); });
+  transam::StartTransaction();
+  EXPECT_EQ(NamespaceSearchPath(), (std::vector<Oid>{kPgCatalog, kPublic}));
+  EXPECT_EQ(DefaultCreationNamespace(), kPublic);
+  transam::CommitTransaction();
+
+  in_other_session([] { RenameNamespaceRow(kPublic, "old_public"); });
+  transam::StartTransaction();
+  EXPECT_EQ(NamespaceSearchPath(), (std::vector<Oid>{kPgCatalog}));
+  EXPECT_EQ(DefaultCreationNamespace(), kInvalidOid);
+  transam::CommitTransaction();
+
+  in_other_session([] { (void)CreateNs("public"); });
+  transam::StartTransaction();
+  const Oid new_public = GetNamespaceOid("public", false);
+  EXPECT_NE(new_public, kPublic);
+  EXPECT_EQ(NamespaceSearchPath(), (std::vector<Oid>{kPgCatalog, new_public}));
+  transam::CommitTransaction();
+}
+
+// N7: the persistence CREATE gets back is adjusted to the creation namespace, with
+// PostgreSQL's 42P16 errors. In a forked backend (its own temporary namespace).
+TEST_F(NamespaceTest, PersistenceIsAdjustedToTheCreationNamespace) {
+  const pid_t pid = harness_.ForkBackend([] {
+    const auto error_of = [](RangeVar rv) -> std::string {
+      try {
+        (void)RangeVarGetCreationNamespace(rv);
+      } catch (const Error& e) {
+        return std::string(e.sqlstate() == sqlstate::kInvalidTableDefinition ? "42P16 " : "? ") +
+               e.message();
+      }
+      return "no error";
+    };
+    transam::StartTransaction();
+    char persistence = 0;
+    const Oid temp = RangeVarGetCreationNamespace(RangeVar{"", "pg_temp", "t", 'p'}, &persistence);
+    if (temp != MyTempNamespace() || temp == kInvalidOid || persistence != 't') return 1;
+    if (RangeVarGetCreationNamespace(RangeVar{"", "", "t", 't'}, &persistence) != temp ||
+        persistence != 't') {
+      return 2;
+    }
+    if (RangeVarGetCreationNamespace(RangeVar{"", "", "t", 'p'}, &persistence) != kPublic ||
+        persistence != 'p') {
+      return 3;
+    }
+    if (RangeVarGetCreationNamespace(RangeVar{"", "public", "t", 'u'}, &persistence) != kPublic ||
+        persistence != 'u') {
+      return 4;
+    }
+    if (error_of(RangeVar{"", "pg_temp", "t", 'u'}) !=
+        "42P16 only temporary relations may be created in temporary schemas") {
+      return 5;
+    }
+    // pg_temp listed first: an unqualified permanent relation becomes temporary there.
+    settings::search_path = "pg_temp, public";
+    if (RangeVarGetCreationNamespace(RangeVar{"", "", "t", 'p'}, &persistence) != temp ||
+        persistence != 't') {
+      return 6;
+    }
+    if (error_of(RangeVar{"", "", "t", 'u'}) !=
+        "42P16 only temporary relations may be created in temporary schemas") {
+      return 7;
+    }
+    Oid existing = kInvalidOid;
+    persistence = 0;
+    if (RangeVarGetAndCheckCreationNamespace(RangeVar{"", "", "t", 'p'}, &existing,
+                                             &persistence) != temp ||
+        persistence != 't') {
+      return 8;
+    }
+    // Another backend's temporary schema.
+    (void)CreateNs("pg_temp_999");
+    if (error_of(RangeVar{"", "pg_temp_999", "t", 'p'}) !=
+        "42P16 cannot create relations in temporary schemas of other sessions") {
+      return 9;
+    }
+    if (error_of(RangeVar{"", "pg_temp_999", "t", 't'}) !=
+        "42P16 cannot create relations in temporary schemas of other sessions") {
+      return 10;
+    }
+    if (error_of(RangeVar{"", "pg_temp_999", "t", 'u'}) !=
+        "42P16 only temporary relations may be created in temporary schemas") {
+      return 11;
+    }
+    transam::CommitTransaction();
+    return 0;
+  });
+  EXPECT_EQ(harness_.Wait(pid), 0);
+}
+
+// N6: after Crash() this process is a new backend of the recovered server (ServerHarness
+// resets its namespace state): it has no temporary namespace until it needs one, and then the
+// leftover pg_temp_N of its slot is emptied and reused (N4).
+TEST_F(NamespaceTest, AfterACrashTheBackendHasNoTemporaryNamespace) {
+  transam::StartTransaction();
+  const Oid temp = InitTempTableNamespace();
+  const Oid t = InsertRelation("t", temp);
+  RecordDependencyOn(MakeObjectAddress(catalog_oid::kPgClass, t),
+                     MakeObjectAddress(catalog_oid::kPgNamespace, temp), DependencyType::kNormal);
+  transam::CommitTransaction();
+  transam::StartTransaction();
+  EXPECT_EQ(NamespaceSearchPath(), (std::vector<Oid>{temp, kPgCatalog, kPublic}));
+  transam::CommitTransaction();
+  harness_.Crash();
+  EXPECT_EQ(MyTempNamespace(), kInvalidOid);
+  transam::StartTransaction();
+  EXPECT_EQ(NamespaceSearchPath(), (std::vector<Oid>{kPgCatalog, kPublic}));
+  // The same proc slot (the first free one of the new proc array), so the same pg_temp_N.
+  EXPECT_EQ(InitTempTableNamespace(), temp);
+  EXPECT_EQ(GetRelnameRelid("t", temp), kInvalidOid);
   transam::CommitTransaction();
 }
 

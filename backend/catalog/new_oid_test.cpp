@@ -13,10 +13,10 @@
 
 #include "access/transam/transam.h"
 #include "access/transam/xact.h"
-#include "backend/catalog/bootstrap.h"
 #include "backend/catalog/catalog_defs.h"
 #include "backend/catalog/catalog_lookup.h"
 #include "backend/catalog/catalog_relation.h"
+#include "backend/catalog/catalog_test_util.h"
 #include "backend/catalog/catalog_values.h"
 #include "backend/catalog/catalog_write.h"
 #include "backend/utils/error/error.h"
@@ -44,15 +44,7 @@ storage::ItemPointer InsertNamespace(uint32_t oid) {
 
 class NewOidTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    transam::StartTransaction();
-    BootstrapOptions options;
-    options.database = kDb;
-    options.database_name = "postgres";
-    options.superuser = "alice";
-    (void)BootstrapCatalogs(options);
-    transam::CommitTransaction();
-  }
+  void SetUp() override { (void)catalog::testing::BootstrapTestDatabase(); }
 
   ServerHarness harness_;
 };

@@ -1,8 +1,6 @@
 // CREATE / DROP / ALTER SCHEMA; see schema_commands.h and README.md ("Schemas").
 #include "backend/commands/schema_commands.h"
 
-#include <algorithm>
-
 #include "access/transam/xact.h"
 #include "backend/catalog/catalog_defs.h"
 #include "backend/catalog/catalog_lookup.h"
@@ -101,9 +99,9 @@ void DropSchema(const DropSchemaStmt& stmt, catalog::NoticeList* notices) {
       continue;
     }
     catalog::CheckObjectOwnership(user, catalog::ObjectType::kSchema, r.address, object);
-    if (std::find(objects.begin(), objects.end(), r.address) == objects.end()) {
-      objects.push_back(r.address);
-    }
+    // Kept twice when named twice, as PostgreSQL does: `DROP SCHEMA s, s` is a drop of
+    // several objects (its RESTRICT error names no single one).
+    objects.push_back(r.address);
   }
   if (objects.empty()) return;
   catalog::PerformMultipleDeletions(objects, stmt.behavior, 0, notices);

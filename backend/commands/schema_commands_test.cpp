@@ -162,6 +162,28 @@ TEST_F(SchemaCommandsTest, DropSchemaErrorsNoticesAndCascade) {
   EXPECT_EQ(e.hint(), "Use DROP ... CASCADE to drop the dependent objects too.");
   transam::AbortTransaction();
 
+  // Named twice, it is two objects to PostgreSQL: the message for several.
+  transam::StartTransaction();
+  e = ErrorOf([] {
+    DropSchema(DropSchemaStmt{{"s", "s"}, catalog::DropBehavior::kRestrict, false}, nullptr);
+  });
+  EXPECT_EQ(e.sqlstate(), sqlstate::kDependentObjectsStillExist);
+  EXPECT_EQ(e.message(), "cannot drop desired object(s) because other objects depend on them");
+  EXPECT_EQ(e.detail(), "table s.t depends on schema s");
+  EXPECT_EQ(e.hint(), "Use DROP ... CASCADE to drop the dependent objects too.");
+  transam::AbortTransaction();
+  // ... and dropped once.
+  transam::StartTransaction();
+  const Oid empty = CreateSchema(CreateSchemaStmt{"empty", "", false}, nullptr);
+  catalog::NoticeList twice;
+  DropSchema(DropSchemaStmt{{"empty", "empty", "s"}, catalog::DropBehavior::kCascade, false},
+             &twice);
+  EXPECT_FALSE(catalog::testing::RowExists(catalog_oid::kPgNamespace, empty));
+  EXPECT_FALSE(catalog::testing::RowExists(catalog_oid::kPgNamespace, s));
+  ASSERT_EQ(twice.size(), 1u);
+  EXPECT_EQ(twice[0].message(), "drop cascades to table s.t");
+  transam::AbortTransaction();
+
   transam::StartTransaction();
   e = ErrorOf([] {
     DropSchema(DropSchemaStmt{{"pg_catalog"}, catalog::DropBehavior::kCascade, false}, nullptr);

@@ -318,7 +318,9 @@ Oid CreateTable(const CreateStmt& stmt, catalog::NoticeList* notices) {
                 Format("access method \"%s\" does not exist", stmt.access_method.c_str()));
   }
   Oid existing = kInvalidOid;
-  const Oid nsp = catalog::RangeVarGetAndCheckCreationNamespace(stmt.relation, &existing);
+  char persistence = stmt.relation.relpersistence;
+  const Oid nsp =
+      catalog::RangeVarGetAndCheckCreationNamespace(stmt.relation, &existing, &persistence);
   // Departure: no USAGE / CREATE privileges on schemas exist yet (catalog README), so 42501
   // `permission denied for schema %s` cannot arise.
   if (existing != kInvalidOid) {
@@ -344,7 +346,7 @@ Oid CreateTable(const CreateStmt& stmt, catalog::NoticeList* notices) {
   rel.namespace_oid = nsp;
   rel.owner = user;
   rel.kind = 'r';
-  rel.persistence = catalog::IsTempNamespace(nsp) ? 't' : stmt.relation.relpersistence;
+  rel.persistence = persistence;  // adjusted to the namespace (catalog N7)
   for (ColumnPlan& p : cols) {
     p.column.has_default = false;  // StoreAttrDefault sets atthasdef
     rel.columns.push_back(p.column);

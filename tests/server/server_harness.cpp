@@ -14,6 +14,9 @@
 #include "access/transam/checkpoint.h"
 #include "access/transam/control_file.h"
 #include "access/transam/xact.h"
+#include "backend/catalog/namespace.h"
+#include "backend/utils/cache/relcache.h"
+#include "backend/utils/cache/syscache.h"
 #include "backend/utils/config/settings.h"
 #include "backend/utils/init/paths.h"
 #include "backend/utils/init/process_exit.h"
@@ -88,6 +91,16 @@ void ServerHarness::StartServer() {
     std::abort();
   }
   (void)postmaster::BecomeLocalBackend();  // shared with the standalone server
+  ForgetProcessLocalCaches();
+}
+
+void ServerHarness::ForgetProcessLocalCaches() {
+  // This process is a new backend of a new (or crashed and recovered) server: nothing it
+  // cached from the earlier one may survive — catalog rows and relation descriptors (whose
+  // rows, files and oids may differ now), the search path and the temporary namespace.
+  cache::SysCacheResetAll();
+  cache::RelationCacheInvalidateAll();
+  catalog::ResetNamespaceState();
 }
 
 void ServerHarness::StopServer() {

@@ -53,6 +53,9 @@ class ServerHarness {
  private:
   void StartServer();   // shared memory, startup process, become a backend
   void StopServer();    // kill children, destroy shared memory
+  // Empties the process-local caches (catalog rows, relations, search path, temporary
+  // namespace) that StartServer's new server makes stale.
+  static void ForgetProcessLocalCaches();
 
   HarnessOptions options_;
   std::string dir_;

@@ -14,6 +14,7 @@
 
 #include "access/transam/xact.h"
 #include "backend/catalog/bootstrap.h"
+#include "backend/catalog/catalog_test_util.h"
 #include "backend/catalog/catalog_defs.h"
 #include "backend/catalog/catalog_lookup.h"
 #include "backend/catalog/catalog_relation.h"
@@ -53,13 +54,7 @@ inline bool WaitFor(const std::atomic<int>& flag, int value) {
 class CacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    transam::StartTransaction();
-    catalog::BootstrapOptions options;
-    options.database = kDb;
-    options.database_name = "postgres";
-    options.superuser = "alice";
-    (void)catalog::BootstrapCatalogs(options);
-    transam::CommitTransaction();
+    (void)catalog::testing::BootstrapTestDatabase();
     SetMyDatabase(kDb, Oid(catalog::kDefaultTablespace));
     SetInvalidationDatabase(kDb);
     (void)AcceptInvalidationMessages();  // attaches this reader (a reset)

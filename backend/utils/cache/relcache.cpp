@@ -20,18 +20,37 @@
 #include "backend/utils/error/format.h"
 #include "backend/utils/error/sqlstate.h"
 #include "backend/utils/init/session_globals.h"
+#include "storage/ipc/process_context.h"
 
 namespace keel::cache {
 namespace {
 
-// Process-local: relation oid -> descriptor. Forked children inherit it with the callbacks.
-std::unordered_map<uint32_t, RelationRef>& Entries() {
-  static std::unordered_map<uint32_t, RelationRef> entries;
-  return entries;
-}
 RelationCacheStats stats;
 // Bumped by every invalidation: a build that saw it change is not kept (R9).
 uint64_t inval_count = 0;
+
+// Process-local: relation oid -> descriptor, built by process `pid` (storage::CurrentProcess())
+// for database `db`.
+struct Descriptors {
+  int32_t pid = 0;
+  Oid db{kInvalidOid};
+  std::unordered_map<uint32_t, RelationRef> entries;
+};
+
+// R10: a forked child inherits its parent's descriptors but reads the invalidation queue only
+// from its own attach on, so it would never hear of changes its parent had not yet applied;
+// and descriptors carry MyDatabaseId() in their locators. Either change empties the map.
+std::unordered_map<uint32_t, RelationRef>& Entries() {
+  static Descriptors d;
+  const int32_t pid = storage::CurrentProcess().pid;
+  if (d.pid != pid || d.db != MyDatabaseId()) {
+    d.entries.clear();
+    d.pid = pid;
+    d.db = MyDatabaseId();
+    ++inval_count;
+  }
+  return d.entries;
+}
 
 constexpr uint32_t kPgIndexIndrelidIndex = 2678;
 // Catalogs a whole-catalog message about which makes every descriptor suspect (R9).

@@ -371,5 +371,38 @@ TEST_F(RelcacheTest, ResetForgetsEveryDescriptor) {
   transam::CommitTransaction();
 }
 
+// R10: a forked backend does not inherit its parent's descriptors. The parent caches t1 (4
+// columns); another backend adds a column and commits; the parent has not accepted that yet.
+// A backend forked now reads the queue only from its own attach on, so an inherited
+// descriptor would never be invalidated there.
+TEST_F(RelcacheTest, AForkedBackendDoesNotInheritTheParentsDescriptors) {
+  transam::StartTransaction();
+  EXPECT_EQ(RelationOpen(Oid(kTable), storage::LockMode::kAccessShare)->desc.natts(), 4);
+  transam::CommitTransaction();
+  const pid_t writer = harness_.ForkBackend([] {
+    transam::StartTransaction();
+    const RelationRef t = RelationOpen(Oid(kTable), storage::LockMode::kAccessExclusive);
+    InsertAttribute(kTable, "extra", type::kInt8, 5, false);
+    const catalog::CatalogRelation& pg_class = Cat(oids::kPgClass);
+    const SysCacheTuple cls = SearchSysCache(SysCacheId::kRelOid, Oid(kTable));
+    if (!cls) return 1;
+    catalog::CatalogRowBuilder u(*pg_class.def, pg_class.desc);
+    u.From(cls.row()).Int2("relnatts", 5);
+    (void)catalog::CatalogUpdate(pg_class, cls.row().self, u);
+    transam::CommitTransaction();
+    return 0;
+  });
+  ASSERT_EQ(harness_.Wait(writer), 0);
+  EXPECT_EQ(RelationIdGetRelation(Oid(kTable))->desc.natts(), 4);  // not accepted here yet
+  const pid_t reader = harness_.ForkBackend([] {
+    transam::StartTransaction();
+    const RelationRef t = RelationOpen(Oid(kTable), storage::LockMode::kAccessShare);
+    if (t->desc.natts() != 5 || t->desc.attr(4).name != "extra") return 1;
+    transam::CommitTransaction();
+    return 0;
+  });
+  EXPECT_EQ(harness_.Wait(reader), 0);
+}
+
 }  // namespace
 }  // namespace keel::cache

@@ -15,14 +15,30 @@
 #include "backend/utils/error/format.h"
 #include "backend/utils/error/sqlstate.h"
 #include "backend/utils/init/session_globals.h"
+#include "storage/ipc/process_context.h"
 
 namespace keel::cache {
 namespace {
 
-// Process-local; created on first use. Forked children inherit them with the callbacks.
+// Process-local; created on first use, by process `pid` (storage::CurrentProcess().pid: set
+// by every process at its start, and cheaper than asking the kernel at every lookup).
+struct CacheSet {
+  int32_t pid = 0;
+  std::array<std::unique_ptr<CatCache>, kNumSysCaches> caches;
+};
+
+// K13: a forked child inherits the parent's caches (and the callbacks) but reads the
+// invalidation queue only from its own attach on, so it would never hear of changes its
+// parent had not yet applied: a new process starts with none. Handles still held keep their
+// entries (K9).
 std::array<std::unique_ptr<CatCache>, kNumSysCaches>& Caches() {
-  static std::array<std::unique_ptr<CatCache>, kNumSysCaches> caches;
-  return caches;
+  static CacheSet set;
+  const int32_t pid = storage::CurrentProcess().pid;
+  if (set.pid != pid) {
+    for (std::unique_ptr<CatCache>& cache : set.caches) cache.reset();
+    set.pid = pid;
+  }
+  return set.caches;
 }
 
 CatCache* FindCache(int message_id) {
@@ -68,6 +84,11 @@ const catalog::CatalogRelation& OpenCacheCatalog(uint32_t catalog_oid) {
 
 CatCache& GetCache(SysCacheId id) {
   std::unique_ptr<CatCache>& slot = Caches()[static_cast<size_t>(id)];
+  // K13: a cache over a per-database catalog is for MyDatabaseId() only.
+  if (slot != nullptr && slot->catalog().rel.db != kInvalidOid &&
+      slot->catalog().rel.db != MyDatabaseId()) {
+    slot.reset();
+  }
   if (slot == nullptr) {
     EnsureCallbacks();
     slot = std::make_unique<CatCache>(id, OpenCacheCatalog(SysCacheDefOf(id).catalog_oid));

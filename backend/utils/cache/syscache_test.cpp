@@ -423,5 +423,63 @@ TEST_F(SysCacheTest, LaggingReaderIsResetAndStillAnswersCorrectly) {
   EXPECT_EQ(harness_.Wait(b), 0);
 }
 
+// K13 / R10: a forked backend starts with empty caches. The parent holds a negative entry for
+// "late", public's row and pg_class's descriptor; another backend then commits "late" and a
+// rename of public, which the parent has not accepted yet. A backend forked now reads the
+// queue only from its own attach on: had it inherited the parent's entries, it would never
+// learn of either change.
+TEST_F(SysCacheTest, AForkedBackendDoesNotInheritTheParentsEntries) {
+  transam::StartTransaction();
+  EXPECT_FALSE(SysCacheExists(SysCacheId::kNamespaceName, "late"));
+  EXPECT_EQ(CachedNamespaceName(2200), "public");
+  transam::CommitTransaction();
+  const pid_t writer = harness_.ForkBackend([] {
+    transam::StartTransaction();
+    (void)InsertNamespace(20001, "late");
+    RenameNamespace(2200, "renamed");
+    transam::CommitTransaction();
+    return 0;
+  });
+  ASSERT_EQ(harness_.Wait(writer), 0);
+  transam::StartTransaction();  // not accepted yet: the parent still answers from its entries
+  EXPECT_FALSE(SysCacheExists(SysCacheId::kNamespaceName, "late"));
+  EXPECT_EQ(CachedNamespaceName(2200), "public");
+  transam::CommitTransaction();
+  const pid_t reader = harness_.ForkBackend([] {
+    (void)AcceptInvalidationMessages();
+    transam::StartTransaction();
+    if (GetSysCacheOid(SysCacheId::kNamespaceName, "late") != Oid(20001)) return 1;
+    if (CachedNamespaceName(2200) != "renamed") return 2;
+    transam::CommitTransaction();
+    return 0;
+  });
+  EXPECT_EQ(harness_.Wait(reader), 0);
+}
+
+// K13's note: a process that becomes a backend of another server (here: a second harness in
+// the same test process, as every test binary does) keeps its pid, so ServerHarness empties
+// its caches at each start: the first server's rows are no answers in the second.
+TEST(SysCacheAcrossServers, ANewServerStartsWithEmptyCaches) {
+  {
+    keel::testing::ServerHarness first;
+    (void)catalog::testing::BootstrapTestDatabase();
+    SetMyDatabase(kDb, Oid(catalog::kDefaultTablespace));
+    SetInvalidationDatabase(kDb);
+    transam::StartTransaction();
+    (void)InsertNamespace(20001, "only_in_first");
+    transam::CommitTransaction();
+    transam::StartTransaction();
+    EXPECT_EQ(GetSysCacheOid(SysCacheId::kNamespaceName, "only_in_first"), Oid(20001));
+    EXPECT_EQ(CachedNamespaceName(20001), "only_in_first");
+    transam::CommitTransaction();
+  }
+  keel::testing::ServerHarness second;
+  (void)catalog::testing::BootstrapTestDatabase();
+  transam::StartTransaction();
+  EXPECT_EQ(GetSysCacheOid(SysCacheId::kNamespaceName, "only_in_first"), kInvalidOid);
+  EXPECT_EQ(CachedNamespaceName(20001), "");
+  transam::CommitTransaction();
+}
+
 }  // namespace
 }  // namespace keel::cache
