@@ -48,7 +48,10 @@ void CreateSharedState(uint64_t system_identifier) {
   int max_aux = kMaxAuxProcesses + settings::autovacuum_max_workers;
   // Prepared transactions get proc slots of their own (storage/ipc P8).
   const int max_prepared = settings::max_prepared_transactions;
-  size_t size = storage::ProcArrayShmemSize(settings::max_connections, max_aux, max_prepared);
+  // P9: each slot's pg_stat_activity query buffer (track_activity_query_size).
+  const int query_bytes = settings::track_activity_query_size_bytes;
+  size_t size =
+      storage::ProcArrayShmemSize(settings::max_connections, max_aux, max_prepared, query_bytes);
   size = storage::AddSize(
       size, storage::LockShmemSize(settings::max_connections + max_aux + max_prepared));
   size = storage::AddSize(size, transam::TwoPhaseShmemSize(max_prepared));
@@ -68,7 +71,7 @@ void CreateSharedState(uint64_t system_identifier) {
   size = storage::AddSize(size, storage::SInvalShmemSize(num_proc_slots));
   size = storage::AddSize(size, 1 << 20);  // headroom for small structures
   storage::ShmemCreate(size);
-  storage::ProcArrayShmemInit(settings::max_connections, max_aux, max_prepared);
+  storage::ProcArrayShmemInit(settings::max_connections, max_aux, max_prepared, query_bytes);
   storage::LockShmemInit(storage::ProcArrayNumSlots());
   storage::BufferPoolShmemInit(n_buffers);
   transam::WalShmemInit(wal_pages, system_identifier);

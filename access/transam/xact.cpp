@@ -57,6 +57,7 @@ struct XactState {
   bool cid_used = false;
   bool have_snapshot = false;  // REPEATABLE READ: the transaction snapshot was taken
   Snapshot snapshot;           // the latest GetTransactionSnapshot result
+  bool force_sync_commit = false;  // ForceSyncCommit: flush the commit record regardless
 };
 
 XactState state;
@@ -176,7 +177,16 @@ void AbortAllXids() {
   }
 }
 
+// storage/ipc P9: pg_stat_activity.xact_start of this process (0 = no transaction).
+void ReportXactStart(int64_t start_us) {
+  if (storage::ProcSlot* slot = storage::CurrentProcess().proc) {
+    storage::ProcArraySetXactStart(slot, start_us);
+  }
+}
+
+// Every end of a transaction (commit, prepare, abort of an active one) comes through here.
 void RunCallbacks(bool commit) {
+  ReportXactStart(0);
   for (auto* fn : callbacks) fn(commit);
 }
 
@@ -200,6 +210,7 @@ void ResetState() {
   state.cid = CommandId(0);
   state.cid_used = false;
   state.have_snapshot = false;
+  state.force_sync_commit = false;
   state.snapshot = Snapshot{};
   ForgetPendingDeletes();  // already done or handed on by whoever ended the transaction
 }
@@ -254,6 +265,7 @@ void StartTransaction(IsolationLevel isolation) {
   state.isolation = isolation;
   state.start_us = NowUs();
   state.levels.push_back(Level{});
+  ReportXactStart(state.start_us);
 }
 
 void CommitTransaction() {
@@ -292,7 +304,7 @@ void CommitTransaction() {
       // D4: files are removed only after a durable commit record, whatever synchronous_commit
       // says (PostgreSQL's rule): otherwise a crash could lose the commit but not the removal.
       const bool async = settings::synchronous_commit == settings::SynchronousCommit::kOff &&
-                         dropped.empty();
+                         dropped.empty() && !state.force_sync_commit;
       if (async) {
         WalSetAsyncFlushTarget(end);
       } else {
@@ -393,6 +405,11 @@ void AbortTransaction() {
   storage::LockReleaseAll();
   ResetState();
   if (was_active) RunCallbacks(false);
+}
+
+void ForceSyncCommit() {
+  RequireActive();
+  state.force_sync_commit = true;
 }
 
 void MarkTransactionFailed() {

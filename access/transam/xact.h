@@ -52,6 +52,11 @@ void AbortTransaction();
 // statement until ROLLBACK). Cleans up like AbortTransaction's resource part but keeps the
 // block open; a subsequent ROLLBACK [TO SAVEPOINT] ends or repairs it.
 void MarkTransactionFailed();
+// PostgreSQL's ForceSyncCommit: this transaction's commit record is flushed before
+// CommitTransaction returns even with synchronous_commit = off (CREATE DATABASE: its copied
+// files must not outlive a lost commit). Forgotten at every transaction end.
+// Requires: a transaction is active.
+void ForceSyncCommit();
 
 // Other modules' end-of-transaction work (e.g. the heap's combo command ids): `fn(commit)`
 // runs at the end of every CommitTransaction (true) and AbortTransaction of an active

@@ -700,6 +700,9 @@ Oid CreateDatabase(const CreatedbStmt& stmt, catalog::NoticeList* notices) {
   (void)catalog::CatalogInsert(pg_database, row);
   catalog::RecordDependencyOnOwner(Oid(catalog_oid::kPgDatabase), db, owner);
   CopyTemplateDependencies(src->oid, db);
+  // B8: the commit record is flushed even with synchronous_commit = off (PostgreSQL's
+  // ForceSyncCommit), so a committed CREATE DATABASE is never lost while its files remain.
+  transam::ForceSyncCommit();
   transam::CommandCounterIncrement();
   return db;
 }
@@ -731,6 +734,7 @@ void DropDatabase(const DropdbStmt& stmt, catalog::NoticeList* notices) {
   DeleteSharedComments(db->oid, Oid(catalog_oid::kPgDatabase));
   DropDatabaseDependencies(db->oid);
   storage::DropDatabaseDirectory(db->oid);  // at commit (storage/smgr DB6)
+  transam::ForceSyncCommit();  // B8
   transam::CommandCounterIncrement();
 }
 

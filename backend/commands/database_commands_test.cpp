@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "access/transam/wal.h"
 #include "backend/catalog/catalog_test_util.h"
 #include "backend/commands/comment.h"
 #include "backend/commands/transaction_block.h"
@@ -204,6 +205,33 @@ TEST_F(DatabaseCommandsTest, CreateCopiesTemplate1AndInsertsTheRow) {
   EXPECT_EQ(OwnedBy(bob), "owner of database db2");
   EXPECT_EQ(ClassOids(db2), ClassOids(kTemplate1));
   transam::CommitTransaction();
+}
+
+// B8: CREATE DATABASE's commit record is durable when the statement returns, even with
+// synchronous_commit = off (which leaves an ordinary commit to the WAL writer).
+TEST_F(DatabaseCommandsTest, CreateCommitIsFlushedEvenWithSynchronousCommitOff) {
+  struct Restore {
+    settings::SynchronousCommit saved = settings::synchronous_commit;
+    ~Restore() { settings::synchronous_commit = saved; }
+  } restore;
+  settings::synchronous_commit = settings::SynchronousCommit::kOff;
+  // The control: an ordinary commit record is not flushed (the harness has no WAL writer).
+  transam::StartTransaction();
+  (void)transam::GetCurrentTransactionId();
+  transam::CommitTransaction();
+  EXPECT_LT(transam::WalFlushPosition(), transam::WalInsertPosition());
+
+  transam::StartTransaction();
+  const Oid db = Create("synced");
+  transam::CommitTransaction();
+  EXPECT_GE(transam::WalFlushPosition(), transam::WalInsertPosition());
+  EXPECT_TRUE(DirectoryExists(db));
+
+  // The flag lasts one transaction only.
+  transam::StartTransaction();
+  (void)transam::GetCurrentTransactionId();
+  transam::CommitTransaction();
+  EXPECT_LT(transam::WalFlushPosition(), transam::WalInsertPosition());
 }
 
 TEST_F(DatabaseCommandsTest, RollbackOfCreateLeavesNoRowAndNoDirectory) {

@@ -15,7 +15,9 @@
 #include "backend/catalog/catalog_relation.h"
 #include "backend/catalog/catalog_values.h"
 #include "backend/catalog/catalog_write.h"
+#include "backend/catalog/dependency.h"
 #include "backend/catalog/new_oid.h"
+#include "backend/commands/comment.h"
 #include "backend/protocol/auth/md5.h"
 #include "backend/protocol/auth/scram.h"
 #include "backend/utils/cache/inval.h"
@@ -34,7 +36,6 @@ using catalog::CatalogRowBuilder;
 constexpr uint32_t kAuthidNameIndex = 2676;           // pg_authid_rolname_index
 constexpr uint32_t kAuthMembersRoleMemberIndex = 2694;  // (roleid, member)
 constexpr uint32_t kAuthMembersMemberRoleIndex = 2695;  // (member, roleid)
-constexpr uint32_t kShdescriptionIndex = 2397;          // (objoid, classoid)
 
 const CatalogRelation& SharedCatalog(uint32_t oid) {
   return catalog::OpenCatalog(oid, kInvalidOid);  // C6: shared catalogs are the same for all
@@ -87,12 +88,6 @@ void LockAuthid() {
   // database 0.
   (void)cache::LockRelationOid(kInvalidOid, Oid(catalog::catalog_oid::kPgAuthid),
                                storage::LockMode::kRowExclusive);
-}
-
-// R3: one change per statement invalidates every cached pg_authid row everywhere (row caches
-// keyed by role come later).
-void InvalidateRoles() {
-  cache::CacheInvalidateCatalog(Oid(catalog::catalog_oid::kPgAuthid), kInvalidOid);
 }
 
 void Notice(Notices* notices, std::string message) {
@@ -289,8 +284,7 @@ Oid CreateRole(const CreateRoleStmt& stmt, Notices* notices) {
                 opts.valid_until != nullptr ? std::optional<int64_t>(opts.valid_until->valid_until)
                                             : std::nullopt,
                 &final_row);
-  (void)catalog::CatalogInsert(cat, final_row);
-  InvalidateRoles();
+  (void)catalog::CatalogInsert(cat, final_row);  // R3: its row messages
   transam::CommandCounterIncrement();  // R7
   return role_oid;
 }
@@ -361,8 +355,7 @@ Oid AlterRole(const AlterRoleStmt& stmt, Notices* notices) {
   if (opts.valid_until != nullptr) valid_until = opts.valid_until->valid_until;
   CatalogRowBuilder final_row(*cat.def, cat.desc);
   SetValidUntil(cat, row, valid_until, &final_row);
-  (void)catalog::CatalogUpdate(cat, old->self, final_row);
-  InvalidateRoles();
+  (void)catalog::CatalogUpdate(cat, old->self, final_row);  // R3: its row messages
   transam::CommandCounterIncrement();  // R7
   return target.oid;
 }
@@ -377,7 +370,6 @@ void DropRole(const DropRoleStmt& stmt, Notices* notices) {
                                storage::LockMode::kRowExclusive);
   const CatalogRelation& authid = SharedCatalog(catalog::catalog_oid::kPgAuthid);
   const CatalogRelation& members = SharedCatalog(catalog::catalog_oid::kPgAuthMembers);
-  const CatalogRelation& comments = SharedCatalog(catalog::catalog_oid::kPgShdescription);
   for (const std::string& name : stmt.roles) {
     std::optional<access::HeapTuple> row = RoleRowByName(name);
     if (!row) {
@@ -406,14 +398,28 @@ void DropRole(const DropRoleStmt& stmt, Notices* notices) {
                   Format("cannot drop role %s because it is required by the database system",
                          role.name.c_str()));
     }
-    catalog::CatalogDelete(authid, row->self);
+    // R10: nothing may own or be granted to it (pg_shdepend, in any database).
+    std::string detail;
+    std::string detail_log;
+    if (catalog::CheckSharedDependencies(Oid(catalog::catalog_oid::kPgAuthid), role.oid, &detail,
+                                         &detail_log)) {
+      // PostgreSQL sends the first 100 lines and logs them all (errdetail_log).
+      if (detail_log != detail) {
+        Log(Severity::kLog, "objects that depend on role \"%s\":\n%s", role.name.c_str(),
+            detail_log.c_str());
+      }
+      throw Error(sqlstate::kDependentObjectsStillExist,
+                  Format("role \"%s\" cannot be dropped because some objects depend on it",
+                         role.name.c_str()))
+          .WithDetail(detail);
+    }
+    catalog::CatalogDelete(authid, row->self);  // R3: its row messages
     const access::Datum role_key = access::ObjectIdGetDatum(role.oid);
     DeleteRowsByKey(members, kAuthMembersRoleMemberIndex, {&role_key, 1});
     DeleteRowsByKey(members, kAuthMembersMemberRoleIndex, {&role_key, 1});
-    const access::Datum comment_keys[] = {
-        role_key, access::ObjectIdGetDatum(Oid(catalog::catalog_oid::kPgAuthid))};
-    DeleteRowsByKey(comments, kShdescriptionIndex, comment_keys);
-    InvalidateRoles();
+    // What the role itself depends on, and its comment (PostgreSQL's DropRole).
+    catalog::DeleteSharedDependencyRecordsFor(Oid(catalog::catalog_oid::kPgAuthid), role.oid, 0);
+    DeleteSharedComments(role.oid, Oid(catalog::catalog_oid::kPgAuthid));
     // Later names see this one gone (e.g. a member dropped together with its role); R7.
     transam::CommandCounterIncrement();
   }

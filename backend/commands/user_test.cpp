@@ -1,6 +1,6 @@
 // Role DDL in a real server (ServerHarness over bootstrapped catalogs): every option, every
 // error with PostgreSQL's SQLSTATE and text, rollback, locks, invalidation, and the catalog
-// indexes after changes. README.md (R1-R9).
+// indexes after changes. README.md (R1-R10).
 #include "backend/commands/user.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +17,8 @@
 #include "backend/catalog/catalog_relation.h"
 #include "backend/catalog/catalog_values.h"
 #include "backend/catalog/catalog_write.h"
+#include "backend/catalog/dependency.h"
+#include "backend/commands/comment.h"
 #include "backend/protocol/auth/md5.h"
 #include "backend/protocol/auth/scram.h"
 #include "backend/utils/cache/inval.h"
@@ -71,6 +73,7 @@ class RoleDdlTest : public ::testing::Test {
     (void)catalog::BootstrapCatalogs(options);
     transam::CommitTransaction();
     SetMyRole(Oid(kSuperuser));
+    SetMyDatabase(Oid(keel::testing::kTestDb), Oid(catalog::kDefaultTablespace));
     config::SetSetting("password_encryption", "scram-sha-256", config::SettingSource::kSession,
                        config::Phase::kRunning);
   }
@@ -398,6 +401,51 @@ TEST_F(RoleDdlTest, DropRemovesRoleMembershipsAndComment) {
                   .empty());
   transam::CommitTransaction();
   (void)keep;
+  ExpectAuthidIndexesMatchHeap();
+}
+
+// R10: a role that owns something (pg_shdepend) cannot be dropped; 2BP01 with PostgreSQL's
+// DETAIL. Once the dependency is gone it can, and what the role itself depended on goes too.
+TEST_F(RoleDdlTest, DropRefusedWhileObjectsDependOnTheRole) {
+  const Oid owner = Make("owner_role");
+  const Oid owned = Make("owned_role");
+  InXact([&] {
+    // As CREATE DATABASE ... OWNER and a role-level owner row would record them.
+    catalog::RecordDependencyOnOwner(Oid(catalog::catalog_oid::kPgDatabase),
+                                     Oid(keel::testing::kTestDb), owner);
+    catalog::RecordDependencyOnOwner(Oid(catalog::catalog_oid::kPgAuthid), owned, owner);
+    CreateSharedComments(owned, Oid(catalog::catalog_oid::kPgAuthid), "owned");
+  });
+  transam::StartTransaction();
+  Error e = Catch([] { DropRole({{"owner_role"}, false}); });
+  EXPECT_EQ(e.sqlstate().code(), "2BP01");
+  EXPECT_EQ(e.message(), "role \"owner_role\" cannot be dropped because some objects depend on it");
+  EXPECT_NE(e.detail().find("owner of database postgres"), std::string::npos) << e.detail();
+  EXPECT_NE(e.detail().find("owner of role owned_role"), std::string::npos) << e.detail();
+  // The role lock was taken before the check.
+  EXPECT_TRUE(storage::LockHeldByMe(
+      storage::ObjectLockTag(0, catalog::catalog_oid::kPgAuthid, owner.value(), 0),
+      storage::LockMode::kAccessExclusive));
+  transam::AbortTransaction();
+  EXPECT_TRUE(Role("owner_role").has_value());
+
+  // The database goes back to the (pinned) bootstrap superuser: no row; the owned role is
+  // dropped, and with it its own owner row and its comment.
+  InXact([] {
+    catalog::ChangeDependencyOnOwner(Oid(catalog::catalog_oid::kPgDatabase),
+                                     Oid(keel::testing::kTestDb), Oid(kSuperuser));
+  });
+  InXact([] { DropRole({{"owned_role"}, false}); });
+  transam::StartTransaction();
+  std::string detail;
+  EXPECT_FALSE(catalog::CheckSharedDependencies(Oid(catalog::catalog_oid::kPgAuthid), owner,
+                                                &detail, nullptr))
+      << detail;
+  EXPECT_FALSE(GetComment(catalog::ObjectAddress{Oid(catalog::catalog_oid::kPgAuthid), owned, 0})
+                   .has_value());
+  transam::CommitTransaction();
+  InXact([] { DropRole({{"owner_role"}, false}); });
+  EXPECT_FALSE(Role("owner_role").has_value());
   ExpectAuthidIndexesMatchHeap();
 }
 

@@ -1,6 +1,7 @@
 // The command loop of an established session. Until the SQL engine lands every statement
 // is answered with 0A000; the framing of every v3 message is already exact (README: T4).
-// Each command first takes in other backends' committed catalog changes (README: T7).
+// Each command first takes in other backends' committed catalog changes (README: T7) and is
+// reported to pg_stat_activity (T10).
 #include <string>
 
 #include "backend/protocol/backend_messages.h"
@@ -10,6 +11,7 @@
 #include "backend/utils/error/format.h"
 #include "backend/utils/error/log.h"
 #include "backend/utils/init/interrupts.h"
+#include "storage/ipc/proc_array.h"
 
 namespace keel::tcop {
 namespace {
@@ -54,12 +56,40 @@ bool IsCommandMessage(char type) {
   return type == 'Q' || type == 'F' || IsExtendedProtocolMessage(type);
 }
 
+// T10: what pg_stat_activity shows while an extended-protocol or function-call message runs:
+// Parse brings its statement's text (PostgreSQL's exec_parse_message); the others keep the
+// last one. A malformed Parse shows nothing new (its error is reported as before).
+void ReportCommandMessage(storage::ProcSlot* slot, char type, const std::string& body) {
+  if (slot == nullptr) return;
+  if (type == 'F') {
+    storage::ProcArrayReportActivity(slot, storage::BackendState::kFastpath, nullptr);
+    return;
+  }
+  std::string query;
+  bool have_query = false;
+  if (type == 'P') {
+    try {
+      protocol::MessageReader reader(body, Severity::kError);
+      (void)reader.GetString();  // statement name
+      query = std::string(reader.GetString());
+      have_query = true;
+    } catch (const Error&) {
+    }
+  }
+  storage::ProcArrayReportActivity(slot, storage::BackendState::kRunning,
+                                   have_query ? query.c_str() : nullptr);
+}
+
 }  // namespace
 
 void Session::HandleSimpleQuery(const std::string& body) {
   protocol::MessageReader reader(body, Severity::kError);  // whole message read: in sync
   std::string query(reader.GetString());
   reader.ExpectEnd();
+  // T10: active, with the statement's text, until the loop reports idle again.
+  if (slot_ != nullptr) {
+    storage::ProcArrayReportActivity(slot_, storage::BackendState::kRunning, query.c_str());
+  }
   if (IsEmptyQuery(query)) {
     connection_.Send(protocol::EmptyQueryResponse());
     return;
@@ -75,17 +105,23 @@ void Session::RunCommandLoop() {
     char type = 0;
     try {
       if (send_ready) {
+        ReportIdle();  // T10
         connection_.Send(protocol::ReadyForQuery('I'));
         connection_.Flush();
         send_ready = false;
       }
       Interrupts().cancel = 0;  // a cancel that arrives while idle cancels nothing
+      reading_command_ = true;  // T7: catch-up requests are served while we wait
       protocol::ClientConnection::Message message = connection_.ReadMessage();
+      reading_command_ = false;
       type = message.type;
       if (skip_until_sync && type != 'S' && type != 'X') continue;
       // T7: the caches forget what other backends' committed catalog changes made stale, so
       // this command sees them (PostgreSQL does it at the start of each transaction command).
-      if (IsCommandMessage(type)) (void)cache::AcceptInvalidationMessages();
+      if (IsCommandMessage(type)) {
+        (void)cache::AcceptInvalidationMessages();
+        if (type != 'Q') ReportCommandMessage(slot_, type, message.body);  // Q: its handler
+      }
       switch (type) {
         case 'Q':
           send_ready = true;
@@ -115,6 +151,7 @@ void Session::RunCommandLoop() {
                            Format("invalid frontend message type %d", static_cast<int>(type)));
       }
     } catch (const Error& e) {
+      reading_command_ = false;
       if (e.severity() >= Severity::kFatal) throw;
       LogError(e);
       connection_.Send(protocol::ErrorResponse(e));

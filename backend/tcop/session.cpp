@@ -1,8 +1,10 @@
 // Session start: startup packet, TLS, cancel, refusal, proc slot, authentication against the
 // role catalog, the role and database checks, and the parameters a client receives before its
-// first ReadyForQuery. See README.md (T1-T3, T8, T9).
+// first ReadyForQuery. See README.md (T1-T3, T8-T11).
 #include "backend/tcop/session.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <unistd.h>
@@ -42,6 +44,7 @@ namespace keel::tcop {
 // What the catalogs say about the database a client asked for.
 struct DatabaseEntry {
   Oid oid;
+  std::string name;
   bool allow_connections = false;
   int32_t connection_limit = -1;
   Oid tablespace;
@@ -103,6 +106,7 @@ std::optional<DatabaseEntry> FindDatabaseByName(const std::string& name) {
   const access::HeapTuple& row = rows.front();
   DatabaseEntry db;
   db.oid = Oid(catalog::CatalogGetOid(cat, row, "oid"));
+  db.name = catalog::CatalogGetName(cat, row, "datname");
   db.allow_connections = catalog::CatalogGetBool(cat, row, "datallowconn");
   db.connection_limit = static_cast<int32_t>(catalog::CatalogGetInt(cat, row, "datconnlimit"));
   db.tablespace = Oid(catalog::CatalogGetOid(cat, row, "dattablespace"));
@@ -140,6 +144,19 @@ protocol::RoleSecret SecretOf(const std::string& user,
   return protocol::RoleSecret::Of(*role->password);
 }
 
+// The client's TCP port (P9: -1 for a Unix-domain socket).
+int32_t ClientPort(const protocol::ClientConnection& connection) {
+  if (connection.is_unix_socket()) return -1;
+  const sockaddr_storage& peer = connection.peer();
+  if (peer.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&peer)->sin_port);
+  }
+  if (peer.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&peer)->sin6_port);
+  }
+  return 0;
+}
+
 // Client backends whose proc slot names `user` (or `database`), this one included. Slots get
 // those names only once their login passed the checks below, so connections still
 // authenticating do not count (T9).
@@ -167,10 +184,11 @@ void Session::WaitForSocket(int fd, bool for_write) {
   for (;;) {
     storage::ResetLatch(storage::MyLatch());
     CheckForInterrupts(/*cancel_allowed=*/false);
-    // T7: idle between transactions and asked to catch up with the invalidation queue (a
-    // writer set our latch, storage/ipc Q6): read it now, before we fall behind and are reset.
-    if (!for_write && established_at_ && !transam::IsTransactionActive() &&
-        storage::SInvalCatchupPending()) {
+    // T7: idle, waiting for a command (between transactions or inside a transaction block,
+    // as PostgreSQL's ProcessCatchupInterrupt), and asked to catch up with the invalidation
+    // queue (a writer set our latch, storage/ipc Q6): read it now, before we fall behind and
+    // are reset.
+    if (reading_command_ && !for_write && established_at_ && storage::SInvalCatchupPending()) {
       (void)cache::AcceptInvalidationMessages();
     }
     PendingInterrupts& pending = Interrupts();
@@ -250,7 +268,11 @@ void Session::Start(ConnectionRefusal refusal) {
   storage::ProcSlot* slot = storage::ProcArrayAcquireBackendSlot(getpid(), cancel_key);
   if (slot == nullptr) Refuse(ConnectionRefusal::kTooManyClients);
   OnProcessExit([slot] { storage::ProcArrayReleaseSlot(slot); });
+  slot_ = slot;
   storage::ProcArraySetSessionInfo(slot, "", "", params.application_name.c_str());  // T9
+  storage::ProcArraySetClientAddress(  // T10
+      slot, connection_.is_unix_socket() ? nullptr : connection_.peer_host().c_str(),
+      ClientPort(connection_));
 
   auth::HbaRequest request = protocol::MakeHbaRequest(connection_, database_, user_);
   const auth::HbaLine* line = resources_.hba->Match(request);
@@ -317,7 +339,7 @@ bool Session::CheckLogin(storage::ProcSlot* slot, const LoginCatalogs& login) {
     throw FatalError(sqlstate::kInvalidCatalogName,
                      Format("database \"%s\" does not exist", database_.c_str()));
   }
-  const DatabaseEntry& db = *login.database;
+  const DatabaseEntry db = LockMyDatabase(slot, *login.database, role.oid);  // T11
   if (!db.allow_connections) {
     throw FatalError(sqlstate::kObjectNotInPrerequisiteState,
                      Format("database \"%s\" is not currently accepting connections",
@@ -333,6 +355,48 @@ bool Session::CheckLogin(storage::ProcSlot* slot, const LoginCatalogs& login) {
   SetMyRole(role.oid);
   cache::SetInvalidationDatabase(db.oid);  // V7: other databases' messages are skipped
   return role.superuser;
+}
+
+DatabaseEntry Session::LockMyDatabase(storage::ProcSlot* slot, const DatabaseEntry& db,
+                                      Oid role) {
+  // T11, PostgreSQL's InitPostgres: RowExclusiveLock on the database object conflicts with
+  // DROP / RENAME DATABASE (AccessExclusiveLock) and with CREATE DATABASE copying it
+  // (ShareLock). Without session-level locks it is held for this transaction only, as
+  // PostgreSQL does too: before it is released the slot names the database, so whoever locks
+  // it next counts this session (ProcArrayDatabaseSessions), and a DROP that committed while
+  // we waited is seen in the row read after the lock.
+  std::optional<DatabaseEntry> again;
+  transam::StartTransaction();
+  try {
+    (void)storage::LockAcquire(
+        storage::ObjectLockTag(0, catalog::catalog_oid::kPgDatabase, db.oid.value(), 0),
+        storage::LockMode::kRowExclusive);
+    storage::ProcArraySetSessionIds(slot, db.oid.value(), role.value());
+    (void)cache::LockRelationOid(kInvalidOid, Oid(catalog::catalog_oid::kPgDatabase),
+                                 storage::LockMode::kAccessShare);
+    again = FindDatabaseByName(db.name);
+  } catch (...) {
+    transam::AbortTransaction();
+    throw;
+  }
+  transam::CommitTransaction();
+  if (!again || again->oid != db.oid) {
+    throw FatalError(sqlstate::kInvalidCatalogName,
+                     Format("database \"%s\" does not exist", database_.c_str()))
+        .WithDetail("It seems to have just been dropped or renamed.");
+  }
+  return *again;
+}
+
+void Session::ReportIdle() {
+  if (slot_ == nullptr) return;
+  storage::BackendState state = storage::BackendState::kIdle;
+  if (transam::IsTransactionFailed()) {
+    state = storage::BackendState::kIdleInTransactionAborted;
+  } else if (transam::IsTransactionActive()) {
+    state = storage::BackendState::kIdleInTransaction;
+  }
+  storage::ProcArrayReportActivity(slot_, state, nullptr);
 }
 
 std::string Session::DisconnectionLogLine() const {

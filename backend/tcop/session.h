@@ -8,6 +8,7 @@
 
 #include "backend/protocol/connection.h"
 #include "backend/tcop/backend_main.h"
+#include "storage/common/ids.h"
 
 namespace keel::storage {
 struct ProcSlot;
@@ -16,6 +17,7 @@ struct ProcSlot;
 namespace keel::tcop {
 
 struct LoginCatalogs;
+struct DatabaseEntry;
 
 class Session {
  public:
@@ -36,10 +38,17 @@ class Session {
   // enforces authentication_timeout until the session is established.
   void WaitForSocket(int fd, bool for_write);
   void HandleSimpleQuery(const std::string& body);
+  // pg_stat_activity (T10): the idle state matching the transaction state, before
+  // ReadyForQuery.
+  void ReportIdle();
   // After authentication: the role and database checks with PostgreSQL's FATALs (28000, 53300,
   // 3D000, 55000), then this backend's database and role (session globals, proc slot,
   // invalidation database). Returns whether the role is a superuser.
   bool CheckLogin(storage::ProcSlot* slot, const LoginCatalogs& login);
+  // T11: the database's lock for the login, this backend's ids in the proc slot, and the
+  // pg_database row read again under the lock (FATAL 3D000 when it went meanwhile).
+  [[nodiscard]] DatabaseEntry LockMyDatabase(storage::ProcSlot* slot, const DatabaseEntry& db,
+                                             Oid role);
 
   protocol::ClientConnection connection_;
   BackendResources resources_;
@@ -48,6 +57,8 @@ class Session {
   std::string database_;
   bool startup_packet_seen_ = false;
   std::optional<std::chrono::steady_clock::time_point> established_at_;
+  storage::ProcSlot* slot_ = nullptr;  // this backend's proc slot, once acquired
+  bool reading_command_ = false;       // waiting for the next command message (T7)
 };
 
 }  // namespace keel::tcop

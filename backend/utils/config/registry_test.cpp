@@ -110,6 +110,7 @@ TEST_F(RegistryTest, DefaultsAsShown) {
       {"autovacuum", "on"},
       {"autovacuum_max_workers", "3"},
       {"max_prepared_transactions", "0"},
+      {"track_activity_query_size", "1kB"},
       {"autovacuum_naptime", "1min"},
       {"autovacuum_vacuum_threshold", "50"},
       {"autovacuum_vacuum_scale_factor", "0.2"},

@@ -68,6 +68,10 @@ extern int wal_segment_size_bytes;      // internal: 16MB
 // Two-phase commit: dummy proc slots and shared entries for prepared transactions (0 = off).
 extern int max_prepared_transactions;
 
+// Cumulative statistics: bytes of query text each proc slot keeps for pg_stat_activity
+// (storage/ipc P9; fixed when shared memory is sized).
+extern int track_activity_query_size_bytes;
+
 // Autovacuum
 extern bool autovacuum;
 extern int autovacuum_max_workers;

@@ -57,6 +57,7 @@ int wal_segment_size_bytes;
 bool autovacuum;
 int autovacuum_max_workers;
 int max_prepared_transactions;
+int track_activity_query_size_bytes;
 int autovacuum_naptime_s;
 int autovacuum_vacuum_threshold;
 double autovacuum_vacuum_scale_factor;
@@ -115,6 +116,7 @@ constexpr const char* kProcessTitle = "Reporting and Logging / Process Title";
 constexpr const char* kClientStatement = "Client Connection Defaults / Statement Behavior";
 constexpr const char* kClientLocale = "Client Connection Defaults / Locale and Formatting";
 constexpr const char* kLockManagement = "Lock Management";
+constexpr const char* kStatsCumulative = "Statistics / Cumulative Query and Index Statistics";
 constexpr const char* kAutovacuum = "Autovacuum";
 constexpr const char* kCompatPrevious =
     "Version and Platform Compatibility / Previous PostgreSQL Versions";
@@ -407,6 +409,10 @@ const SettingDef kSettings[] = {
      .variable = &s::max_prepared_transactions, .min = 0, .max = 262143,
      .category = kResourcesMem,
      .description = "Sets the maximum number of simultaneously prepared transactions."},
+    {.name = "track_activity_query_size", .context = C::kPostmaster, .boot_value = "1024",
+     .variable = &s::track_activity_query_size_bytes, .min = 100, .max = 1048576,
+     .unit = U::kBytes, .category = kStatsCumulative,
+     .description = "Sets the size reserved for pg_stat_activity.query, in bytes."},
     {.name = "autovacuum", .context = C::kSighup, .boot_value = "on", .variable = &s::autovacuum,
      .category = kAutovacuum, .description = "Starts the autovacuum subprocess."},
     {.name = "autovacuum_max_workers", .context = C::kPostmaster, .boot_value = "3",
