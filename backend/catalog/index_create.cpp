@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "access/common/tuple_desc.h"
 #include "access/index/index_build.h"
 #include "access/index/indexam.h"
 #include "access/transam/pending_deletes.h"
@@ -32,23 +33,17 @@ namespace {
 using internal::Cat;
 
 constexpr uint32_t kIndexIndrelidIndex = 2678;
-constexpr uint32_t kVarcharType = 1043;
-constexpr uint32_t kTextType = 25;
 
-cache::RelationRef OpenOrThrow(Oid relid) {
-  cache::RelationRef rel = cache::RelationIdGetRelation(relid);
-  if (!rel) {
-    throw Error(sqlstate::kInternalError,
-                Format("could not open relation with OID %u", relid.value()));
-  }
-  return rel;
-}
+// The caller holds the relation's lock already.
+cache::RelationRef OpenOrThrow(Oid relid) { return cache::RelationOpen(relid, storage::LockMode::kNoLock); }
 
 // GetDefaultOpClass for btree: the type's default class, or one for a type it is binary
 // coercible to (varchar -> text_ops, as PostgreSQL finds it).
 Oid DefaultOpclass(Oid type, Oid am) {
   uint32_t opclass = DefaultBtreeOpclass(type.value());
-  if (opclass == 0 && type.value() == kVarcharType) opclass = DefaultBtreeOpclass(kTextType);
+  if (opclass == 0 && type.value() == access::type_oid::kVarchar) {
+    opclass = DefaultBtreeOpclass(access::type_oid::kText);
+  }
   if (am != Oid(403) || opclass == 0) {
     const std::optional<std::string> amname = internal::NameByOid(catalog_oid::kPgAm, am, "amname");
     throw Error(sqlstate::kUndefinedObject,

@@ -62,6 +62,16 @@ std::string MakeObjectName(std::string_view name1, std::string_view name2,
   return out;
 }
 
+std::string ChooseIndexNameAddition(const std::vector<std::string>& column_names) {
+  std::string out;
+  for (const std::string& n : column_names) {
+    if (!out.empty()) out += '_';
+    out += n;
+    if (out.size() >= 64) break;  // NAMEDATALEN
+  }
+  return out;
+}
+
 std::string ChooseRelationName(std::string_view name1, std::string_view name2,
                                std::string_view label, Oid nsp) {
   std::string name = MakeObjectName(name1, name2, label);

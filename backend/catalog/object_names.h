@@ -17,6 +17,10 @@ namespace keel::catalog {
 [[nodiscard]] std::string MakeObjectName(std::string_view name1, std::string_view name2,
                                          std::string_view label);
 
+// ChooseIndexNameAddition: the column names joined by '_', stopping once the name is long
+// enough (MakeObjectName shortens it further).
+[[nodiscard]] std::string ChooseIndexNameAddition(const std::vector<std::string>& column_names);
+
 // ChooseRelationName: MakeObjectName(name1, name2, label), or with label "label1", "label2"
 // ... until no relation of that name exists in `nsp` (fresh snapshot of this transaction).
 [[nodiscard]] std::string ChooseRelationName(std::string_view name1, std::string_view name2,

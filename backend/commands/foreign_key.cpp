@@ -21,14 +21,8 @@ namespace {
 
 constexpr int16_t kEqualStrategy = 3;
 
-cache::RelationRef Open(Oid relid) {
-  cache::RelationRef rel = cache::RelationIdGetRelation(relid);
-  if (!rel) {
-    throw Error(sqlstate::kInternalError,
-                Format("could not open relation with OID %u", relid.value()));
-  }
-  return rel;
-}
+// The caller holds the relation's lock already.
+cache::RelationRef Open(Oid relid) { return cache::RelationOpen(relid, storage::LockMode::kNoLock); }
 
 int16_t AttnumOf(const cache::RelationData& rel, const std::string& name) {
   const int col = rel.ColumnIndex(name);

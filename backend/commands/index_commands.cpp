@@ -17,16 +17,6 @@ namespace {
 
 constexpr int kIndexMaxKeys = 32;  // PostgreSQL's INDEX_MAX_KEYS
 
-std::string IndexNameAddition(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& n : names) {
-    if (!out.empty()) out += '_';
-    out += n;
-    if (out.size() >= 64) break;
-  }
-  return out;
-}
-
 }  // namespace
 
 Oid CreateIndex(const IndexStmt& stmt, catalog::NoticeList* notices) {
@@ -106,7 +96,7 @@ Oid CreateIndex(const IndexStmt& stmt, catalog::NoticeList* notices) {
     }
     ix.name = stmt.idxname;
   } else {
-    ix.name = catalog::ChooseRelationName(facts.name, IndexNameAddition(names), "idx",
+    ix.name = catalog::ChooseRelationName(facts.name, catalog::ChooseIndexNameAddition(names), "idx",
                                           facts.namespace_oid);
   }
   return catalog::IndexCreate(ix).index;

@@ -226,17 +226,6 @@ void CheckKeyConstraints(const std::string& relname, std::vector<ColumnPlan>* co
   }
 }
 
-std::string JoinColumnNames(const std::vector<std::string>& names) {
-  // ChooseIndexNameAddition: names joined by '_', stopping once NAMEDATALEN is reached.
-  std::string out;
-  for (const std::string& n : names) {
-    if (!out.empty()) out += '_';
-    out += n;
-    if (out.size() >= 64) break;
-  }
-  return out;
-}
-
 void CheckConstraintNameFree(Oid relid, const std::string& relname, const std::string& name) {
   if (catalog::ConstraintNameExistsOnRelation(relid, name)) {
     throw Error(sqlstate::kDuplicateObject,
@@ -291,7 +280,7 @@ void AddKeyConstraints(Oid relid, const catalog::NewRelation& rel,
     } else if (primary) {
       ix.name = catalog::ChooseRelationName(rel.name, "", "pkey", rel.namespace_oid);
     } else {
-      ix.name = catalog::ChooseRelationName(rel.name, JoinColumnNames(cp.columns), "key",
+      ix.name = catalog::ChooseRelationName(rel.name, catalog::ChooseIndexNameAddition(cp.columns), "key",
                                             rel.namespace_oid);
     }
     CheckConstraintNameFree(relid, rel.name, ix.name);
